@@ -75,7 +75,7 @@ NNRP__MSG_FUNCS(client_hello)       /* hello.c */
 NNRP__MSG_FUNCS(server_hello_ack)   /* hello.c */
 NNRP__MSG_FUNCS(session_patch)      /* patch.c */
 NNRP__MSG_FUNCS(session_patch_ack)  /* patch.c */
-NNRP__MSG_FUNCS(error)              /* error.c */
+NNRP__MSG_FUNCS(error)              /* error_msg.c */
 NNRP__MSG_FUNCS(frame_submit)       /* submit.c */
 NNRP__MSG_FUNCS(result_push)        /* result.c */
 NNRP__MSG_FUNCS(cache_put)          /* cache.c */
