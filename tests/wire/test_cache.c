@@ -267,6 +267,7 @@ static void check_meta_vector(const char *name, const char *const *skip,
   }
   for (uint32_t mode = 0; mode <= NNRP_WIRE_LENIENT; mode++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec(type, bytes, mode, &m, &f), 0);
     field_val t[16];
@@ -381,6 +382,7 @@ static void expect_reject(uint8_t type, const uint8_t *base, size_t off,
     if ((modes_mask & (1u << mode)) == 0)
       continue;
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     EXPECT_FAULT(meta_dec(type, meta, mode, &m, &f), f, BODY, field, off, sec);
     nnrp_packet p;
@@ -414,6 +416,7 @@ TEST(cache_fnv1a_key_mapping) {
 
   static const char *const skip[] = {"key_bytes_utf8", "fnv1a64", NULL};
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   check_meta_vector("metadata.cache_put.key_bytes_tst-v1", skip, &m);
   const cJSON *fields =
       jget(vec("metadata.cache_put.key_bytes_tst-v1"), "fields");
@@ -443,6 +446,7 @@ TEST(cache_put_object_kind_enum) {
   for (uint32_t k = NNRP_OBJECT_CAMERA_BLOCK;
        k <= NNRP_OBJECT_STRUCTURED_EVENT_SCHEMA; k++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(
         meta_dec_patched(NNRP_MSG_CACHE_PUT, g_put, 12, 4, k, 0, &m, &f), 0);
@@ -458,6 +462,7 @@ TEST(cache_put_flags_strict_only) {
     expect_reject(NNRP_MSG_CACHE_PUT, g_put, 28, bad[i], STRICT_ONLY, "flags",
                   "§10.1");
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec_patched(NNRP_MSG_CACHE_PUT, g_put, 28, 4, bad[i],
                                   LENIENT, &m, &f),
@@ -466,6 +471,7 @@ TEST(cache_put_flags_strict_only) {
   }
   for (uint32_t v = 0; v <= NNRP_CACHE_PUT_KNOWN_MASK; v++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(
         meta_dec_patched(NNRP_MSG_CACHE_PUT, g_put, 28, 4, v, 0, &m, &f), 0);
@@ -493,6 +499,7 @@ TEST(cache_put_free_fields) {
   memset(meta + 16, 0xFF, 4); /* ttl_ms */
   memset(meta + 24, 0xFF, 4); /* codec_bitmap */
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   CHECK_EQ_INT(meta_dec(NNRP_MSG_CACHE_PUT, meta, 0, &m, &f), 0);
   check_meta_enc(NNRP_MSG_CACHE_PUT, &m, meta);
@@ -545,6 +552,7 @@ TEST(cache_ack_status_enum) {
                   "§10.2");
   for (uint32_t s = 0; s <= NNRP_CACHE_ACK_REPLACED; s++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(
         meta_dec_patched(NNRP_MSG_CACHE_ACK, g_ack, 12, 4, s, 0, &m, &f), 0);
@@ -552,6 +560,7 @@ TEST(cache_ack_status_enum) {
   }
   /* detail_code is free (project values are informative only) */
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   CHECK_EQ_INT(meta_dec_patched(NNRP_MSG_CACHE_ACK, g_ack, 24, 4, 0xFFFFFFFFu,
                                 0, &m, &f),
@@ -567,6 +576,7 @@ TEST(cache_invalidate_scope_enum) {
                   "invalidate_scope", "§10.3");
   for (uint32_t s = 0; s <= NNRP_CACHE_INVALIDATE_OBJECT_KEY; s++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(
         meta_dec_patched(NNRP_MSG_CACHE_INVALIDATE, g_inv, 0, 4, s, 0, &m, &f),
@@ -582,6 +592,7 @@ TEST(cache_invalidate_unused_fields_ignored) {
     nnrp_put_u32le(meta, s);
     memset(meta + 4, 0xFF, 16); /* namespace, key halves, reason_code */
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec(NNRP_MSG_CACHE_INVALIDATE, meta, 0, &m, &f), 0);
     CHECK_EQ_U64(m.cache_invalidate.cache_key_lo, 0xFFFFFFFFu);

@@ -266,6 +266,7 @@ static void check_meta_vector(const char *name, const char *const *skip,
   }
   for (uint32_t mode = 0; mode <= NNRP_WIRE_LENIENT; mode++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec(type, bytes, mode, &m, &f), 0);
     field_val t[16];
@@ -392,6 +393,7 @@ static uint8_t g_meta[32]; /* metadata.error.server_busy */
 
 TEST(error_metadata_vector) {
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   check_meta_vector("metadata.error.server_busy", NULL, &m);
   CHECK_EQ_U64(m.error.error_code, NNRP_ERROR_CODE_SERVER_BUSY);
   CHECK_EQ_U64(m.error.error_scope, NNRP_ERROR_SCOPE_SESSION);
@@ -425,6 +427,7 @@ TEST(error_scope_enum) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     for (uint32_t mode = 0; mode <= LENIENT; mode++) {
       nnrp_meta m;
+      memset(&m, 0, sizeof(m));
       nnrp_fault f;
       int rc =
           meta_dec_patched(NNRP_MSG_ERROR, g_meta, 4, 4, bad[i], mode, &m, &f);
@@ -432,6 +435,7 @@ TEST(error_scope_enum) {
     }
   for (uint32_t s = 0; s <= NNRP_ERROR_SCOPE_FRAME; s++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec_patched(NNRP_MSG_ERROR, g_meta, 4, 4, s, 0, &m, &f),
                  0);
@@ -444,6 +448,7 @@ TEST(error_is_fatal_max_1) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     for (uint32_t mode = 0; mode <= LENIENT; mode++) {
       nnrp_meta m;
+      memset(&m, 0, sizeof(m));
       nnrp_fault f;
       int rc =
           meta_dec_patched(NNRP_MSG_ERROR, g_meta, 8, 4, bad[i], mode, &m, &f);
@@ -451,6 +456,7 @@ TEST(error_is_fatal_max_1) {
     }
   for (uint32_t v = 0; v <= 1; v++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec_patched(NNRP_MSG_ERROR, g_meta, 8, 4, v, 0, &m, &f),
                  0);
@@ -464,6 +470,7 @@ TEST(error_free_fields) {
   static const uint32_t codes[] = {0, 0x000C, 0x000D, 0x00030001u, 0xFFFFFFFFu};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(
         meta_dec_patched(NNRP_MSG_ERROR, g_meta, 0, 4, codes[i], 0, &m, &f), 0);
@@ -473,6 +480,7 @@ TEST(error_free_fields) {
   memcpy(meta, g_meta, 32);
   memset(meta + 12, 0xFF, 16); /* retry_after_ms and the three related ids */
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   CHECK_EQ_INT(meta_dec(NNRP_MSG_ERROR, meta, 0, &m, &f), 0);
   CHECK_EQ_U64(m.error.related_view_id, 0xFFFFFFFFu);
@@ -515,6 +523,7 @@ TEST(error_diagnostic_bytes_mismatch) {
  * UTF-8). */
 TEST(error_diagnostic_empty_and_binary) {
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   uint8_t meta[32];
   memcpy(meta, g_meta, 32);

@@ -267,6 +267,7 @@ static void check_meta_vector(const char *name, const char *const *skip,
   }
   for (uint32_t mode = 0; mode <= NNRP_WIRE_LENIENT; mode++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec(type, bytes, mode, &m, &f), 0);
     field_val t[16];
@@ -432,6 +433,7 @@ static void expect_flow_reject(const uint8_t *base, uint32_t session_id,
                                const char *field, size_t fault_off,
                                const char *rule) {
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   for (uint32_t mode = 0; mode <= LENIENT; mode++) {
     int rc =
@@ -455,6 +457,7 @@ static void expect_flow_reject(const uint8_t *base, uint32_t session_id,
 static void expect_flow_accept(const uint8_t *base, size_t off, unsigned w,
                                uint64_t val) {
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   for (uint32_t mode = 0; mode <= LENIENT; mode++)
     CHECK_EQ_INT(
@@ -474,6 +477,7 @@ TEST(flow_update_golden_packets) {
 TEST(result_hint_golden) {
   check_packet_vector("packet.result_hint");
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   check_meta_vector("metadata.result_hint.partial_elevated_server_busy", NULL,
                     &m);
   CHECK_EQ_U64(m.result_hint.reason, NNRP_HINT_REASON_SERVER_BUSY);
@@ -482,6 +486,7 @@ TEST(result_hint_golden) {
 /* The operation_pause vector: unaligned u64 operation_id at offset 12. */
 TEST(flow_update_operation_id_unaligned) {
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   nnrp_fault f;
   uint8_t meta[32];
   memcpy(meta, g_op, 32);
@@ -529,6 +534,7 @@ TEST(flow_update_reserved_fields) {
               {10, 2, 0x8000, "reserved1"}};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     int rc = meta_dec_patched(NNRP_MSG_FLOW_UPDATE, g_sess, rows[i].off,
                               rows[i].w, rows[i].val, 0, &m, &f);
@@ -697,6 +703,7 @@ TEST(result_hint_enums) {
      * not the strict-only BudgetPolicy bitmask of RESULT_PUSH. */
     for (uint32_t mode = 0; mode <= LENIENT; mode++) {
       nnrp_meta m;
+      memset(&m, 0, sizeof(m));
       nnrp_fault f;
       int rc = meta_dec_patched(NNRP_MSG_RESULT_HINT, g_hint, bad[i].off, 4,
                                 bad[i].val, mode, &m, &f);
@@ -724,6 +731,7 @@ TEST(result_hint_enums) {
         nnrp_put_u32le(meta + 8, r);
         nnrp_put_u32le(meta + 12, 0xFFFFFFFFu);
         nnrp_meta m;
+        memset(&m, 0, sizeof(m));
         nnrp_fault f;
         CHECK_EQ_INT(meta_dec(NNRP_MSG_RESULT_HINT, meta, 0, &m, &f), 0);
       }

@@ -267,6 +267,7 @@ static void check_meta_vector(const char *name, const char *const *skip,
   }
   for (uint32_t mode = 0; mode <= NNRP_WIRE_LENIENT; mode++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     CHECK_EQ_INT(meta_dec(type, bytes, mode, &m, &f), 0);
     field_val t[16];
@@ -392,6 +393,7 @@ TEST(probe_migrate_vectors) {
   check_meta_vector("metadata.transport_probe_ack", NULL, NULL);
   check_meta_vector("metadata.session_migrate.quic_to_tcp", NULL, NULL);
   nnrp_meta m;
+  memset(&m, 0, sizeof(m));
   check_meta_vector("metadata.session_migrate_ack.accepted", NULL, &m);
   /* resume_from_frame_id is the unaligned u64 at offset 4 */
   uint8_t meta[24];
@@ -458,6 +460,7 @@ TEST(probe_ack_reserved0) {
   static const uint32_t bad[] = {1, 0x80000000u};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     nnrp_meta m;
+    memset(&m, 0, sizeof(m));
     nnrp_fault f;
     int rc = meta_dec_patched(NNRP_MSG_TRANSPORT_PROBE_ACK, g_probe_ack, 4, 4,
                               bad[i], 0, &m, &f);
@@ -510,6 +513,7 @@ TEST(migrate_transport_ids) {
       nnrp_put_u32le(meta + fields[k].off, bad[i]);
       for (uint32_t mode = 0; mode <= LENIENT; mode++) {
         nnrp_meta m;
+        memset(&m, 0, sizeof(m));
         nnrp_fault f;
         EXPECT_FAULT(meta_dec(NNRP_MSG_SESSION_MIGRATE, meta, mode, &m, &f), f,
                      BODY, fields[k].field, fields[k].off, "§4.11");
@@ -531,6 +535,7 @@ TEST(migrate_transport_ids) {
       nnrp_put_u32le(meta, o);
       nnrp_put_u32le(meta + 4, n);
       nnrp_meta m;
+      memset(&m, 0, sizeof(m));
       nnrp_fault f;
       CHECK_EQ_INT(meta_dec(NNRP_MSG_SESSION_MIGRATE, meta, 0, &m, &f), 0);
     }
