@@ -1385,6 +1385,7 @@ typedef struct nnrp_reader {
   uint64_t skip;     /**< bytes still to discard */
   uint32_t state;
   int failed;        /**< sticky: a header fault ends the stream */
+  int raw;           /**< see nnrp_reader_set_raw() */
 } nnrp_reader;
 
 /** Initialises *r. buf may be NULL (cap 0): the reader then asks for a
@@ -1417,6 +1418,15 @@ NNRP_API size_t nnrp_reader_need(const nnrp_reader *r);
 NNRP_API int nnrp_reader_next(nnrp_reader *r, const uint8_t *in, size_t len,
                               size_t *consumed, nnrp_packet *pkt,
                               nnrp_fault *fault);
+
+/**
+ * Raw mode (raw = 1): NNRP_READ_PACKET then delivers only the validated
+ * header (steps 1-9) with pkt->meta_raw and pkt->body_raw set; the caller
+ * runs its own checks (the session's steps 10-14) and then
+ * nnrp_packet_decode_rest(pkt, &pkt->hdr, pkt->meta_raw.ptr, meta+body
+ * length, ...). Default 0 (full decode).
+ */
+NNRP_API void nnrp_reader_set_raw(nnrp_reader *r, int raw);
 
 /** 1 when no partial packet is buffered (EOF here is clean), else 0. */
 NNRP_API int nnrp_reader_at_boundary(const nnrp_reader *r);

@@ -41,6 +41,8 @@ int nnrp_reader_set_buffer(nnrp_reader *r, uint8_t *buf, size_t cap) {
   return 0;
 }
 
+void nnrp_reader_set_raw(nnrp_reader *r, int raw) { r->raw = raw != 0; }
+
 /* A whole packet is in [pkt, pkt + r->need): decode it, reset the state. */
 static int finish(nnrp_reader *r, const uint8_t *pkt, nnrp_packet *out,
                   nnrp_fault *f) {
@@ -49,6 +51,15 @@ static int finish(nnrp_reader *r, const uint8_t *pkt, nnrp_packet *out,
   r->hdr_have = 0;
   r->have = 0;
   r->need = 0;
+  if (r->raw) {
+    /* Step 9 still belongs to the reader (it never buffers such bodies). */
+    out->hdr = r->hdr;
+    out->meta_raw.ptr = pkt + NNRP_HEADER_LEN;
+    out->meta_raw.len = r->hdr.meta_len;
+    out->body_raw.ptr = pkt + NNRP_HEADER_LEN + r->hdr.meta_len;
+    out->body_raw.len = r->hdr.body_len;
+    return NNRP_READ_PACKET;
+  }
   int rc = nnrp_packet_decode_rest(out, &r->hdr, pkt + NNRP_HEADER_LEN, rest,
                                    &r->opts, f);
   return rc == 0 ? NNRP_READ_PACKET : rc;

@@ -173,8 +173,7 @@ int nnrp_pair_handshake(nnrp_pair *p) {
 int64_t nnrp_pair_inject(nnrp_pair *p, int to_side, const uint8_t *bytes,
                          size_t len) {
   int64_t rc = feed(p, to_side, bytes, len);
-  if (rc >= 0)
-    (void)nnrp_pair_pump(p);
+  (void)nnrp_pair_pump(p); /* flush what the side answered, even an ERROR */
   return rc;
 }
 
