@@ -452,6 +452,28 @@ NNRP_API int64_t nnrp_session_send_result_hint(nnrp_session *s,
 NNRP_API const nnrp_client_hello *
 nnrp_session_client_hello(const nnrp_session *s);
 
+/* ======================================================================== */
+/* Flow control and backpressure (session.md §8) - flow.c                   */
+/* ======================================================================== */
+
+/* (flow control API: section owned by flow.c) */
+
+/* ======================================================================== */
+/* Object cache (session.md §9) - cache.c                                   */
+/* ======================================================================== */
+
+/* (cache API: section owned by cache.c) */
+
+/* ======================================================================== */
+/* Session patch (session.md §10) - patch.c                                 */
+/* ======================================================================== */
+
+/* (patch API: section owned by patch.c) */
+
+/* ======================================================================== */
+/* Errors                                                                   */
+/* ======================================================================== */
+
 /** The last error the session recorded (library error and fault). */
 NNRP_API int nnrp_session_last_error(const nnrp_session *s,
                                      nnrp_fault *fault);

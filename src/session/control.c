@@ -316,24 +316,6 @@ int nnrp__on_unsupported(nnrp_session *s, const nnrp_packet *p) {
   nnrp_meta m;
   memset(&m, 0, sizeof(m));
   switch (p->hdr.msg_type) {
-  case NNRP_MSG_SESSION_PATCH:
-    answer_header(&h, NNRP_MSG_SESSION_PATCH_ACK, p, s->session_id);
-    m.session_patch_ack.ack_status = NNRP_PATCH_ACK_REJECTED;
-    m.session_patch_ack.reject_reason = NNRP_PATCH_REJECT_UNSUPPORTED_FIELD;
-    m.session_patch_ack.rejected_patch_mask = p->m.session_patch.patch_mask;
-    m.session_patch_ack.effective_target_cadence_x100 =
-        s->hello.target_cadence_x100;
-    m.session_patch_ack.effective_quality_tier = s->hello.quality_tier;
-    m.session_patch_ack.effective_degrade_policy = s->hello.degrade_policy;
-    return nnrp__send_control(s, &h, &m, NULL);
-  case NNRP_MSG_CACHE_PUT:
-    answer_header(&h, NNRP_MSG_CACHE_ACK, p, s->session_id);
-    m.cache_ack.cache_namespace = p->m.cache_put.cache_namespace;
-    m.cache_ack.cache_key_hi = p->m.cache_put.cache_key_hi;
-    m.cache_ack.cache_key_lo = p->m.cache_put.cache_key_lo;
-    m.cache_ack.status = NNRP_CACHE_ACK_REJECTED;
-    m.cache_ack.detail_code = 4; /* wire.md §11.11: cache disabled */
-    return nnrp__send_control(s, &h, &m, NULL);
   case NNRP_MSG_SESSION_MIGRATE:
     answer_header(&h, NNRP_MSG_SESSION_MIGRATE_ACK, p, p->hdr.session_id);
     m.session_migrate_ack.accept_code = 4; /* §11.11: migration disabled */
@@ -341,7 +323,7 @@ int nnrp__on_unsupported(nnrp_session *s, const nnrp_packet *p) {
         s->state == NNRP_STATE_INIT)
       nnrp__terminate(s, NNRP_ERR_CLOSED, NULL); /* then close (§16) */
     return 0;
-  default: /* CACHE_INVALIDATE: nothing is cached; SESSION_MIGRATE_ACK */
+  default: /* SESSION_MIGRATE_ACK: unsolicited, ignored */
     return 0;
   }
 }

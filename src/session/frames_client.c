@@ -18,6 +18,8 @@ static int window_open(const nnrp_session *s) {
     return 0;
   if (s->max_in_flight && s->in_flight >= s->max_in_flight)
     return 0;
+  if (s->in_flight >= nnrp__flow_window(s))
+    return 0; /* credits or a pause (session.md §8.1) */
   return s->frames.count < s->frames.limit;
 }
 

@@ -181,6 +181,11 @@ int nnrp__on_submit(nnrp_session *s, const nnrp_packet *p) {
   rc = update_congestion(s);
   if (rc != 0)
     return rc;
+  rc = nnrp__cache_resolve_submit(s, p, f);
+  if (rc == NNRP_ERR_CACHE_MISS)
+    return 0; /* ERROR CACHE_MISS + RESULT_DROP sent; the frame is done */
+  if (rc != 0)
+    return rc;
   nnrp_event ev;
   memset(&ev, 0, sizeof(ev));
   ev.type = NNRP_EV_SUBMIT;

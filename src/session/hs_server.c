@@ -90,15 +90,7 @@ static int negotiate(nnrp_session *s, const nnrp_client_hello *c,
   a->accepted_layout_bitmap = c->supported_layout_bitmap & sp->layout_bitmap;
   /* The only digest id of this revision is bit 0 (wire.md §4.1). */
   a->cache_digest_bitmap = c->cache_digest_bitmap & 0x0001u;
-  /* THIS REVISION HAS NO CACHE MODULE YET (issue 4): the cache is always
-   * negotiated as disabled whatever sprof.enable_cache says -
-   * cache_object_bitmap 0, quotas 0 / 0, server_flags 0 (session.md §3.6
-   * "0 if the server ... disabled the cache"). CACHE_PUT is answered
-   * REJECTED / cache disabled by control.c. */
-  a->cache_object_bitmap = 0;
-  a->max_cache_entries = 0;
-  a->max_cache_bytes = 0;
-  a->server_flags = 0;
+  nnrp__cache_negotiate(s, c, a); /* quotas, object kinds, server_flags */
   uint32_t lanes = c->max_lane_count ? c->max_lane_count : 1u;
   a->max_lane_count = min16(lanes, s->st.max_lanes);
   a->max_concurrent_frames = sp->max_concurrent_frames;
@@ -254,7 +246,7 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
                           ? ax.loss_tolerance.loss_tolerance
                           : (uint8_t)NNRP_LOSS_TOLERANCE_BEST_EFFORT;
   s->wopts.payload_kinds = a->accepted_payload_kind_bitmap;
-  s->wopts.cache_objects = a->cache_object_bitmap; /* 0: no cache module */
+  s->wopts.cache_objects = a->cache_object_bitmap; /* 0: cache disabled */
   s->reader.opts = s->wopts;
   s->handshake_deadline = 0;
   nnrp__set_state(s, NNRP_STATE_ACTIVE);

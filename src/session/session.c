@@ -266,6 +266,9 @@ int nnrp_session_server_new(nnrp_session **out,
 void nnrp_session_del(nnrp_session *s) {
   if (s == NULL)
     return;
+  nnrp__flow_free(s);
+  nnrp__cache_free(s);
+  nnrp__patch_free(s);
   nnrp_smem m = s->mem;
   nnrp__outq_free(&s->outq, &s->mem);
   nnrp__evq_free(&s->evq, &s->mem);
@@ -391,16 +394,21 @@ static int handle(nnrp_session *s, const nnrp_packet *p) {
     return s->is_server ? 0
                         : nnrp__on_control_event(s, p, NNRP_EV_PROBE_ACK);
   case NNRP_MSG_FLOW_UPDATE:
-    return nnrp__on_control_event(s, p, NNRP_EV_FLOW_UPDATE);
+    return nnrp__flow_on_update(s, p);
   case NNRP_MSG_RESULT_HINT:
-    return nnrp__on_control_event(s, p, NNRP_EV_RESULT_HINT);
+    return nnrp__flow_on_hint(s, p);
+  case NNRP_MSG_CACHE_PUT:
+    return nnrp__cache_on_put(s, p);
   case NNRP_MSG_CACHE_ACK:
-    return nnrp__on_control_event(s, p, NNRP_EV_CACHE_ACK);
+    return nnrp__cache_on_ack(s, p);
+  case NNRP_MSG_CACHE_INVALIDATE:
+    return nnrp__cache_on_invalidate(s, p);
+  case NNRP_MSG_SESSION_PATCH:
+    return nnrp__patch_on_request(s, p);
   case NNRP_MSG_SESSION_PATCH_ACK:
-    return nnrp__on_control_event(s, p, NNRP_EV_PATCH_ACK);
+    return nnrp__patch_on_ack(s, p);
   default:
-    /* SESSION_PATCH, CACHE_PUT, CACHE_INVALIDATE, SESSION_MIGRATE(_ACK):
-     * answered by control.c until their modules land. */
+    /* SESSION_MIGRATE(_ACK): answered by control.c until migration lands. */
     return nnrp__on_unsupported(s, p);
   }
 }
@@ -599,6 +607,8 @@ uint64_t nnrp_session_get_expiry(const nnrp_session *s) {
   if (s->drain_deadline)
     t = min64(t, s->drain_deadline);
   t = min64(t, nnrp__keepalive_next(s));
+  t = min64(t, nnrp__flow_next_expiry(s));
+  t = min64(t, nnrp__cache_next_expiry(s));
   t = min64(t, nnrp__frames_next_expiry((nnrp_session *)(uintptr_t)s));
   return t;
 }
@@ -619,6 +629,11 @@ int nnrp_session_handle_expiry(nnrp_session *s, uint64_t now) {
   }
   int rc = s->is_server ? nnrp__server_frame_expiry(s, now)
                         : nnrp__client_frame_expiry(s, now);
+  if (rc <= NNRP_ERR_FATAL_THRESHOLD)
+    return rc;
+  rc = nnrp__flow_expiry(s, now);
+  if (rc == 0)
+    rc = nnrp__cache_expiry(s, now);
   if (rc <= NNRP_ERR_FATAL_THRESHOLD)
     return rc;
   if (s->drain_deadline && now >= s->drain_deadline) {

@@ -166,6 +166,10 @@ void nnrp__ft_each(nnrp_ftable *t, void (*fn)(nnrp_frame *f, void *ctx),
 
 /* ---- the session ------------------------------------------------------- */
 
+struct nnrp_flow;  /* flow.c: FLOW_UPDATE state, pause, client hint gate */
+struct nnrp_cache; /* cache.c: per-session object store / client mirror */
+struct nnrp_patch; /* patch.c: session patch state and rate limit */
+
 struct nnrp_session {
   nnrp_smem mem;
   nnrp_session_settings st;
@@ -214,6 +218,11 @@ struct nnrp_session {
   nnrp_bytes auth;           /* server: the session's auth block (owned) */
   uint32_t max_in_flight;    /* client: from ack.max_concurrent_frames */
 
+  /* Modules of session.md §8-§10 (NULL until first used). */
+  struct nnrp_flow *flow;
+  struct nnrp_cache *cache;
+  struct nnrp_patch *patch;
+
   /* Errors */
   int last_err;
   nnrp_fault last_fault;
@@ -237,11 +246,9 @@ int nnrp__on_ping(nnrp_session *s, const nnrp_packet *p);
 int nnrp__on_probe(nnrp_session *s, const nnrp_packet *p);
 int nnrp__on_control_event(nnrp_session *s, const nnrp_packet *p,
                            nnrp_event_type type);
-/* SESSION_PATCH, CACHE_PUT, CACHE_INVALIDATE, SESSION_MIGRATE(_ACK) until
- * their modules land: PATCH -> SESSION_PATCH_ACK REJECTED
- * (UNSUPPORTED_FIELD); CACHE_PUT -> CACHE_ACK REJECTED (detail 4, cache
- * disabled); CACHE_INVALIDATE -> ignored (nothing cached); SESSION_MIGRATE ->
- * SESSION_MIGRATE_ACK accept_code 4 (migration disabled), then close. */
+/* SESSION_MIGRATE(_ACK) until migration lands: SESSION_MIGRATE ->
+ * SESSION_MIGRATE_ACK accept_code 4 (migration disabled), then close;
+ * an unsolicited SESSION_MIGRATE_ACK is ignored. */
 int nnrp__on_unsupported(nnrp_session *s, const nnrp_packet *p);
 /* Drain timeout reached (session.md §6.1): server drops every frame still in
  * flight, client fails them; CLOSE sent if not yet; state CLOSED. */
@@ -277,6 +284,39 @@ void nnrp__server_drop_all(nnrp_session *s);
 /* Connection gone: forget every frame without sending (nothing can be). */
 void nnrp__server_forget_all(nnrp_session *s);
 int nnrp__server_frame_expiry(nnrp_session *s, uint64_t now);
+
+/* flow.c (session.md §8): FLOW_UPDATE and RESULT_HINT received. */
+int nnrp__flow_on_update(nnrp_session *s, const nnrp_packet *p);
+int nnrp__flow_on_hint(nnrp_session *s, const nnrp_packet *p);
+/* Client: frames that may be in flight now by flow state (credits, pauses);
+ * UINT32_MAX when flow control sets no limit, 0 when paused. */
+uint32_t nnrp__flow_window(const nnrp_session *s);
+uint64_t nnrp__flow_next_expiry(const nnrp_session *s);
+int nnrp__flow_expiry(nnrp_session *s, uint64_t now);
+void nnrp__flow_free(nnrp_session *s);
+
+/* cache.c (session.md §9). */
+/* Server: fills the cache fields of the ack from the hello and the profile
+ * (cache_object_bitmap, quotas, server_flags). */
+void nnrp__cache_negotiate(nnrp_session *s, const nnrp_client_hello *c,
+                           nnrp_server_hello_ack *a);
+int nnrp__cache_on_put(nnrp_session *s, const nnrp_packet *p);
+int nnrp__cache_on_invalidate(nnrp_session *s, const nnrp_packet *p);
+int nnrp__cache_on_ack(nnrp_session *s, const nnrp_packet *p);
+/* Server: resolves the object references of an accepted FRAME_SUBMIT before
+ * NNRP_EV_SUBMIT is emitted. Returns 0 (resolved, or no references), or
+ * NNRP_ERR_CACHE_MISS after it sent ERROR CACHE_MISS and RESULT_DROP and
+ * finished the frame (D16). */
+int nnrp__cache_resolve_submit(nnrp_session *s, const nnrp_packet *p,
+                               nnrp_frame *f);
+uint64_t nnrp__cache_next_expiry(const nnrp_session *s);
+int nnrp__cache_expiry(nnrp_session *s, uint64_t now);
+void nnrp__cache_free(nnrp_session *s);
+
+/* patch.c (session.md §10). */
+int nnrp__patch_on_request(nnrp_session *s, const nnrp_packet *p);
+int nnrp__patch_on_ack(nnrp_session *s, const nnrp_packet *p);
+void nnrp__patch_free(nnrp_session *s);
 
 /* timers: earliest frame timer (stale entries popped lazily). */
 uint64_t nnrp__frames_next_expiry(nnrp_session *s);
