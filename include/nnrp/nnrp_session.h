@@ -160,6 +160,10 @@ typedef struct nnrp_server_profile {
   void *id_user;
   const nnrp_ext_entry *extra_ext;    /**< appended to the ack; copied */
   size_t extra_ext_count;
+  /** Per-object cache ceiling (session.md §9.2 step 4); 0 (default) = the
+   *  negotiated max_cache_bytes. Sent in every CACHE_ACK, capped at the
+   *  negotiated max_cache_bytes. */
+  uint32_t max_object_bytes;
 } nnrp_server_profile;
 
 NNRP_API void nnrp_server_profile_default(nnrp_server_profile *p);
@@ -289,7 +293,8 @@ typedef enum nnrp_event_type {
   NNRP_EV_RESULT_HINT = 8,  /**< client: packet = RESULT_HINT */
   NNRP_EV_FLOW_UPDATE = 9,  /**< packet = FLOW_UPDATE */
   NNRP_EV_CACHE_ACK = 10,   /**< client: packet = CACHE_ACK */
-  NNRP_EV_PATCH_ACK = 11,   /**< client: packet = SESSION_PATCH_ACK */
+  NNRP_EV_PATCH_ACK = 11,   /**< client: packet = SESSION_PATCH_ACK,
+                                 user_data = the request's */
   NNRP_EV_PONG = 12,        /**< packet = PONG (trace_id: PING's) */
   NNRP_EV_PROBE_ACK = 13,   /**< client: packet = TRANSPORT_PROBE_ACK */
   /** Every byte of a packet that referenced caller payloads was consumed;
@@ -298,7 +303,13 @@ typedef enum nnrp_event_type {
   /** The session is CLOSED (error.lib_err: 0 for a clean close). */
   NNRP_EV_CLOSED = 15,
   /** The peer started a graceful close (CLOSE received; DRAINING). */
-  NNRP_EV_CLOSING = 16
+  NNRP_EV_CLOSING = 16,
+  /** Server: a SESSION_PATCH was evaluated and answered (session.md §10.1;
+   *  packet = the SESSION_PATCH). Emitted after the SESSION_PATCH_ACK is
+   *  queued; nnrp_session_last_patch_ack() gives its outcome and
+   *  nnrp_session_effective_profile() the values now in force. Patches
+   *  refused by the rate limit change nothing and raise no event. */
+  NNRP_EV_PATCH = 17
 } nnrp_event_type;
 
 /** An error attached to an event: a received ERROR (local = 0) or a locally
@@ -317,6 +328,19 @@ typedef struct nnrp_error_record {
   nnrp_bytes diagnostic; /**< borrowed */
 } nnrp_error_record;
 
+/** A cache object a server-side FRAME_SUBMIT referenced, as resolved
+ *  (session.md §9.5; see "Object cache" for the lifetime of data). */
+typedef struct nnrp_resolved_object {
+  uint16_t object_kind;     /**< nnrp_object_kind */
+  uint32_t cache_namespace;
+  uint32_t cache_key_hi;
+  uint32_t cache_key_lo;
+  nnrp_bytes data;          /**< the object bytes, held by the cache */
+} nnrp_resolved_object;
+
+/** At most one reference per slot (wire.md §11.9): 4. */
+#define NNRP_MAX_RESOLVED_OBJECTS 4
+
 typedef struct nnrp_event {
   nnrp_event_type type;
   uint32_t frame_id;
@@ -327,6 +351,10 @@ typedef struct nnrp_event {
   void *user_data;        /**< client frame events, SENT */
   uint64_t received_at;   /**< `now` of the recv call that produced it */
   nnrp_error_record error;
+  /** SUBMIT (server): the referenced objects of a REFERENCE/MIXED submit,
+   *  resolved from the session cache, in slot order. */
+  nnrp_resolved_object resolved[NNRP_MAX_RESOLVED_OBJECTS];
+  uint8_t resolved_count;
 } nnrp_event;
 
 /** Pulls the next event. @return 1 with *ev filled, 0 when none is queued,
@@ -458,17 +486,488 @@ nnrp_session_client_hello(const nnrp_session *s);
 
 /* (flow control API: section owned by flow.c) */
 
+/*
+ * Client window (session.md §8.1, D20). A FRAME_SUBMIT may be sent while
+ *   in_flight < min(max_concurrent_frames of the ack (if != 0),
+ *                   SESSION credit (if a CREDIT_VALID update was applied),
+ *                   CONNECTION credit (likewise))
+ * and no CONNECTION or SESSION scope is paused, the application has not
+ * paused submits, and (with auto-pause on) no SATURATED hint is pending.
+ * nnrp_session_submit() never waits: beyond the window it fails fast with
+ * NNRP_ERR_WOULD_BLOCK and sends nothing. Waiting is the caller's job: the
+ * runtime's blocking submit (nnrp_client_session_submit*) waits for a slot;
+ * a sans-I/O caller retries after a terminal event, a FLOW_UPDATE or
+ * RESULT_HINT event, or nnrp_session_handle_expiry() at
+ * nnrp_session_get_expiry() (a timed pause ends there). Credit 0 is a
+ * normal wait, not an error. Frames already in flight are never cancelled
+ * by a smaller credit or a pause.
+ */
+
+/** OPERATION-scope updates kept (the most recently updated operations). */
+#define NNRP_FLOW_MAX_OPERATIONS 64
+
+/** Flow-control state of one scope as received from the peer (session.md
+ *  §8.2). Epochs: the first update of a scope is applied whatever its
+ *  epoch; later, an older epoch is ignored entirely, an equal or greater one
+ *  is applied (plain unsigned compare). A received update was applied iff
+ *  its credit_epoch equals `epoch` after the NNRP_EV_FLOW_UPDATE event. */
+typedef struct nnrp_flow_state {
+  uint8_t known;        /**< 1 once an update for the scope was applied */
+  uint8_t credit_valid; /**< 1 once an update with CREDIT_VALID applied */
+  uint8_t paused;       /**< paused at the session's current time */
+  uint8_t level;        /**< nnrp_backpressure of the last update (SOFT:
+                             advisory slow-down) */
+  uint8_t last_reason;  /**< nnrp_flow_reason of the last update */
+  uint8_t reserved[3];
+  uint16_t credit;       /**< absolute credit (meaningful if credit_valid) */
+  uint32_t epoch;        /**< credit_epoch of the last applied update */
+  uint32_t flow_flags;   /**< NNRP_FLOW_* of the last applied update */
+  uint64_t pause_until;  /**< paused with RETRY_AFTER_VALID: the monotonic ns
+                              at which it resumes by itself; 0 = until
+                              RESUME/GRANT (or not paused) */
+  uint64_t operation_id; /**< OPERATION scope: the operation (frame id) */
+  uint64_t updated_at;   /**< `now` when the last update was applied */
+} nnrp_flow_state;
+
+/** The received state of the CONNECTION or SESSION scope (all zero before
+ *  the first update). On a server this is what the client sent: it is
+ *  recorded and surfaced only (§8.4).
+ *  @return 0; NNRP_ERR_INVALID_ARGUMENT (scope not CONNECTION/SESSION). */
+NNRP_API int nnrp_session_flow_state(const nnrp_session *s, uint8_t scope,
+                                     nnrp_flow_state *out);
+
+/** The received state of one OPERATION (operation_id = the frame id). Only
+ *  the last NNRP_FLOW_MAX_OPERATIONS operations updated are kept; OPERATION
+ *  updates never gate submits on this revision (§8.3).
+ *  @return 0; NNRP_ERR_NOT_FOUND; NNRP_ERR_INVALID_ARGUMENT (id 0). */
+NNRP_API int nnrp_session_flow_operation_state(const nnrp_session *s,
+                                               uint64_t operation_id,
+                                               nnrp_flow_state *out);
+
+/** Client, seed pause_submit / resume_submit: a local gate; while paused
+ *  nnrp_session_can_submit() is 0 and nnrp_session_submit() returns
+ *  NNRP_ERR_WOULD_BLOCK. Frames in flight continue.
+ *  @return 0; NNRP_ERR_INVALID_ARGUMENT (server); NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_session_pause_submit(nnrp_session *s);
+NNRP_API int nnrp_session_resume_submit(nnrp_session *s);
+
+/** Client: automatic response to RESULT_HINT (seed "responding to
+ *  backpressure", §8.6). When on, a hint with congestion SATURATED pauses
+ *  submits until a hint with a lower state arrives or, if the hint carries
+ *  retry_after_ms != 0, until that time has passed. Off (the default): hints
+ *  are only surfaced (NNRP_EV_RESULT_HINT); switching off lifts a pending
+ *  hint pause. @return 0; NNRP_ERR_INVALID_ARGUMENT (server);
+ *  NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_session_set_auto_pause(nnrp_session *s, int on);
+
+/** Why nnrp_session_can_submit() is 0: a mask of the bits below (0 = a
+ *  submit may go now). STATE: a server session, or not ACTIVE;
+ *  CONCURRENCY: max_concurrent_frames (or max_tracked_frames) reached;
+ *  CREDIT: in_flight >= the SESSION or CONNECTION credit; PEER_PAUSE: the
+ *  CONNECTION or SESSION scope is paused; APP_PAUSE: pause_submit;
+ *  HINT_PAUSE: auto-pause after a SATURATED hint. */
+#define NNRP_SUBMIT_BLOCKED_STATE 0x01u
+#define NNRP_SUBMIT_BLOCKED_CONCURRENCY 0x02u
+#define NNRP_SUBMIT_BLOCKED_CREDIT 0x04u
+#define NNRP_SUBMIT_BLOCKED_PEER_PAUSE 0x08u
+#define NNRP_SUBMIT_BLOCKED_APP_PAUSE 0x10u
+#define NNRP_SUBMIT_BLOCKED_HINT_PAUSE 0x20u
+NNRP_API uint32_t nnrp_session_submit_blocked(const nnrp_session *s);
+
+/** Arguments of send_flow_update (api-seed.md §8). Fill with
+ *  nnrp_flow_update_req_default() (GRANT, SESSION scope, level NONE,
+ *  nothing given, auto epoch). */
+typedef struct nnrp_flow_update_req {
+  uint8_t update_reason;         /**< nnrp_flow_reason */
+  uint8_t scope_kind;            /**< nnrp_flow_scope; default SESSION */
+  uint8_t backpressure_level;    /**< nnrp_backpressure 0..2 */
+  uint8_t has_connection_credit; /**< "given": only with CONNECTION scope */
+  uint8_t has_session_credit;    /**< only with SESSION scope */
+  uint8_t has_operation_credit;  /**< only with OPERATION scope */
+  uint8_t has_retry_after;       /**< sets RETRY_AFTER_VALID */
+  uint8_t reserved;
+  uint16_t connection_credit;
+  uint16_t session_credit;
+  uint16_t operation_credit;
+  uint16_t reserved2;
+  uint32_t retry_after_ms; /**< sent only when has_retry_after */
+  uint32_t credit_epoch;   /**< 0: auto = previous epoch sent in this
+                                scope + 1 (the first auto epoch is 1) */
+  uint32_t extra_flags;    /**< NNRP_FLOW_BACKGROUND_ONLY and/or
+                                NNRP_FLOW_DRAIN_IN_FLIGHT_ONLY */
+  uint64_t operation_id;   /**< OPERATION scope: != 0; else 0 */
+} nnrp_flow_update_req;
+
+NNRP_API void nnrp_flow_update_req_default(nnrp_flow_update_req *r);
+
+/**
+ * Queues a FLOW_UPDATE (either role; a client's is only recorded by the
+ * server, §8.4). CREDIT_VALID is set iff a credit is given;
+ * RETRY_AFTER_VALID iff has_retry_after; credits and retry_after not given
+ * are sent as 0. Header session_id: the session, 0 for CONNECTION scope.
+ * @return bytes queued (72); NNRP_ERR_INVALID_ARGUMENT (enum out of range,
+ *         a credit given for another scope, operation_id vs scope, other
+ *         extra_flags); NNRP_ERR_INVALID_STATE (not ACTIVE/DRAINING);
+ *         NNRP_ERR_CLOSED; NNRP_ERR_NOMEM.
+ */
+NNRP_API int64_t nnrp_session_send_flow_update(nnrp_session *s,
+                                               const nnrp_flow_update_req *req,
+                                               uint64_t now);
+
+/**
+ * Server credit policy (docs/flow-control.md): the session grants the
+ * client a SESSION-scope credit of `window` frames (absolute, D20), so the
+ * client keeps at most `window` frames in flight. Set before the handshake
+ * completes, the GRANT is sent right after SERVER_HELLO_ACK; set while
+ * ACTIVE, a GRANT (larger window) or REDUCE (smaller) is sent at once with
+ * a new epoch. window 0 switches the policy off (nothing is sent; the last
+ * credit stays with the client).
+ * @return bytes queued (0 if nothing was sent now); NNRP_ERR_INVALID_ARGUMENT
+ *         (client); NNRP_ERR_CLOSED; NNRP_ERR_NOMEM.
+ */
+NNRP_API int64_t nnrp_session_set_credit_policy(nnrp_session *s,
+                                                uint16_t window, uint64_t now);
+
+/**
+ * Server: the application's queue is full (on = 1) or has room again
+ * (on = 0). On: SESSION PAUSE, level HARD, RETRY_AFTER_VALID with
+ * retry_after_ms when it is != 0 (the client then resumes by itself after
+ * that time: call again to extend the pause), plus the policy's credit.
+ * Off (only after on): SESSION RESUME, level NONE, plus the policy's credit.
+ * Before the handshake completes the state is recorded and announced right
+ * after SERVER_HELLO_ACK.
+ * @return bytes queued (0 if nothing was sent now); as
+ *         nnrp_session_set_credit_policy().
+ */
+NNRP_API int64_t nnrp_session_set_overloaded(nnrp_session *s, int on,
+                                             uint32_t retry_after_ms,
+                                             uint64_t now);
+
 /* ======================================================================== */
 /* Object cache (session.md §9) - cache.c                                   */
 /* ======================================================================== */
 
 /* (cache API: section owned by cache.c) */
 
+/*
+ * The cache belongs to one session and lives in the server (session.md §9,
+ * D16). It is enabled iff SERVER_HELLO_ACK has server_flags CACHE_ENABLED
+ * (the server sets it when both sides enable the cache, the kind
+ * intersection is non-empty and both negotiated quotas are non-zero; the
+ * ack's cache fields are all 0 otherwise).
+ *
+ * Server: CACHE_PUT is answered by the library with CACHE_ACK (ACCEPTED,
+ * REPLACED, or REJECTED with detail_code 1 quota, 2 too large, 3 kind not
+ * negotiated, 4 cache disabled; wire.md §11.11). Entries are evicted LRU
+ * (pinned entries never, but they count against both quotas); LRU
+ * evictions and TTL expiries are announced to the client with
+ * CACHE_INVALIDATE (OBJECT_KEY, reason 1 / 2). References of a REFERENCE or
+ * MIXED FRAME_SUBMIT are resolved before NNRP_EV_SUBMIT; a missing object
+ * gives ERROR CACHE_MISS (FRAME) + RESULT_DROP, a cached object that does
+ * not decode for the frame gives ERROR MALFORMED_BODY (SESSION, related
+ * frame) + RESULT_DROP (§9.5 rules 2-3); the application never sees such a
+ * frame. Otherwise ev.resolved[] lists the objects in slot order.
+ *
+ * Lifetime of ev.resolved[i].data: the frame holds its entries from the
+ * SUBMIT event until the frame's terminal event (final send_result,
+ * send_result_drop, cancel, budget expiry, drain, session end). During
+ * that time the bytes stay valid even if the entry is invalidated, expires
+ * or is replaced (§9.4 rule 1: frames keep what they resolved); held
+ * entries count against the quotas. After the terminal call they may be
+ * freed at once: copy them first if a result must carry them (a result's
+ * payloads are referenced until NNRP_EV_SENT).
+ *
+ * Client: a mirror of what the server holds (keys, kinds, sizes, pinned,
+ * expiry; not the bytes) bounded by the negotiated quotas: an ACCEPTED or
+ * REPLACED CACHE_ACK adds (evicting like the server when full), REJECTED
+ * does not; CACHE_INVALIDATE (sent or received) removes; the client clock
+ * expires entries with accepted_ttl_ms; an ERROR CACHE_MISS naming a frame
+ * removes every key that frame referenced (§9.6, also when the frame had
+ * already ended). Reference an object only while nnrp_session_cache_has()
+ * says so. RESULT_PUSH references are delivered unresolved (the mirror
+ * keeps no bytes; §9.6 rule 4).
+ */
+
+/** Arguments of nnrp_session_put_cache() (seed put_cache). */
+typedef struct nnrp_cache_put_req {
+  uint32_t object_kind;     /**< nnrp_object_kind 1..9 */
+  uint32_t cache_namespace; /**< any u32 (seed default 0) */
+  /** Byte key (D16: 64-bit FNV-1a, nnrp_cache_key_from_bytes); key_len 0
+   *  is the empty key. NULL: the numeric key_hi/key_lo are used as given. */
+  const uint8_t *key_bytes;
+  size_t key_len;
+  uint32_t key_hi;
+  uint32_t key_lo;
+  nnrp_bytes data;          /**< the object; referenced (not copied) by the
+                                 output queue until NNRP_EV_SENT */
+  uint32_t flags;           /**< NNRP_CACHE_PUT_PINNED / _REUSABLE */
+  uint32_t ttl_ms;          /**< 0 = no expiry */
+  uint32_t codec_bitmap;    /**< informational */
+  uint16_t route_id;
+  uint64_t trace_id;
+  void *user_data;          /**< returned in NNRP_EV_SENT and
+                                 NNRP_EV_CACHE_ACK */
+} nnrp_cache_put_req;
+
+/** Puts that may await their CACHE_ACK at once. */
+#define NNRP_CACHE_MAX_PENDING_PUTS 64
+
+/**
+ * Client: queues CACHE_PUT (session.md §9.2). The CACHE_ACK is surfaced as
+ * NNRP_EV_CACHE_ACK (packet = the ACK, user_data = the request's) and
+ * updates the mirror; an ACK matching no pending put is ignored (§9.4 rule
+ * 4). Sent whatever was negotiated: a disabled cache gets REJECTED
+ * detail 4 from the server. The wire key of a byte key is
+ * nnrp_cache_key_from_bytes(key_bytes, key_len) (what the references and
+ * nnrp_session_cache_has() use).
+ * @return 0; NNRP_ERR_INVALID_ARGUMENT (server session, kind outside 1..9,
+ *         unknown flags, data larger than the negotiated max_body_bytes or
+ *         data.ptr NULL with len > 0); NNRP_ERR_INVALID_STATE (not ACTIVE);
+ *         NNRP_ERR_CLOSED; NNRP_ERR_WOULD_BLOCK (NNRP_CACHE_MAX_PENDING_PUTS
+ *         puts await their ACK); NNRP_ERR_NOMEM.
+ */
+NNRP_API int nnrp_session_put_cache(nnrp_session *s,
+                                    const nnrp_cache_put_req *req,
+                                    uint64_t now);
+
+/** Arguments of nnrp_session_invalidate_cache() (seed invalidate_cache). */
+typedef struct nnrp_cache_invalidate_req {
+  uint32_t scope;           /**< nnrp_cache_invalidate_scope */
+  uint32_t cache_namespace; /**< NAMESPACE, OBJECT_KIND, OBJECT_KEY */
+  const uint8_t *key_bytes; /**< OBJECT_KEY: byte key, or NULL: key_hi/lo */
+  size_t key_len;
+  uint32_t key_hi;
+  uint32_t key_lo;
+  uint32_t object_kind;     /**< OBJECT_KIND: 1..9 (sent in cache_key_hi) */
+  uint32_t reason_code;     /**< 3 = application request (seed default) */
+} nnrp_cache_invalidate_req;
+
+/**
+ * Queues CACHE_INVALIDATE (not acknowledged, D16) and applies it locally at
+ * once: to the client's mirror, or (server, session.md §9.4 rule 3) to the
+ * server's store, the client being told. Frames already accepted keep the
+ * objects they resolved. Scope rules of §9.4 rule 2.
+ * @return 0; NNRP_ERR_INVALID_ARGUMENT (scope > 3, OBJECT_KIND kind outside
+ *         1..9); NNRP_ERR_INVALID_STATE (not ACTIVE/DRAINING);
+ *         NNRP_ERR_CLOSED; NNRP_ERR_NOMEM.
+ */
+NNRP_API int nnrp_session_invalidate_cache(
+    nnrp_session *s, const nnrp_cache_invalidate_req *req, uint64_t now);
+
+/** 1 if the cache holds (server) / the mirror lists (client) the key and it
+ *  has not expired at the session's last `now`, else 0. A client should
+ *  reference an object only while this is 1 (session.md §9.6 rule 2). */
+NNRP_API int nnrp_session_cache_has(const nnrp_session *s,
+                                    uint32_t cache_namespace, uint32_t key_hi,
+                                    uint32_t key_lo);
+
+/** Cache counters (server: the store; client: the mirror). */
+typedef struct nnrp_cache_stats {
+  uint8_t enabled;          /**< negotiated on */
+  uint8_t reserved[3];
+  uint32_t max_entries;     /**< negotiated quotas (0 when disabled) */
+  uint32_t max_bytes;
+  uint32_t max_object_bytes;/**< server: the ceiling sent in CACHE_ACK */
+  uint32_t entries;         /**< indexed entries, pinned included */
+  uint32_t pinned_entries;
+  uint64_t bytes;           /**< their object bytes */
+  uint64_t pinned_bytes;
+  uint32_t held_entries;    /**< server: removed but still held by frames */
+  uint32_t pending_puts;    /**< client: puts awaiting their ACK */
+  uint64_t held_bytes;
+  uint64_t puts_accepted;   /**< ACCEPTED + REPLACED (server sent / client
+                                 received) */
+  uint64_t puts_rejected;
+  uint64_t evicted;         /**< LRU evictions */
+  uint64_t expired;         /**< TTL expiries */
+  uint64_t invalidated;     /**< entries removed by CACHE_INVALIDATE or a
+                                 CACHE_MISS clean-up */
+  uint64_t resolved_frames; /**< server: submits whose references resolved */
+  uint64_t misses;          /**< server: CACHE_MISS sent; client: received */
+} nnrp_cache_stats;
+
+/** Fills *out. @return 0. */
+NNRP_API int nnrp_session_cache_stats(const nnrp_session *s,
+                                      nnrp_cache_stats *out);
+
+/**
+ * Server: one slot object of an NNRP_EV_SUBMIT, inline or resolved
+ * (session.md §9.5 rule 4): CAMERA_BLOCK, TILE_INDEX_BLOCK,
+ * TENSOR_SECTION_TABLE, PAYLOAD_LAYOUT_TEMPLATE, or any other inline kind.
+ * For a legacy body, CAMERA_BLOCK is the camera block, TILE_INDEX_BLOCK the
+ * tile-index block and TENSOR_SECTION_TABLE the bytes from the first
+ * section on.
+ * @return 0 with *out set (views valid as the event's); NNRP_ERR_NOT_FOUND;
+ *         NNRP_ERR_INVALID_ARGUMENT (not a SUBMIT event).
+ */
+NNRP_API int nnrp_session_submit_object(const nnrp_event *ev,
+                                        uint16_t object_kind,
+                                        nnrp_bytes *out);
+
+/**
+ * Server: the tensor view of an NNRP_EV_SUBMIT, combining inline and
+ * resolved slots: the tile index from the inline block or the resolved
+ * TILE_INDEX_BLOCK (mode, count and base from the metadata), the sections
+ * from the inline or the resolved TENSOR_SECTION_TABLE. Iterate it with
+ * nnrp_tile_iter / nnrp_section_iter. Both were validated for the frame
+ * before the event was raised.
+ * @return 0; NNRP_ERR_NOT_FOUND (no TENSOR payload kind);
+ *         NNRP_ERR_INVALID_ARGUMENT (not a SUBMIT event);
+ *         NNRP_ERR_MALFORMED_BODY (cannot happen for a library event).
+ */
+NNRP_API int nnrp_session_submit_tensor(const nnrp_event *ev,
+                                        nnrp_tensor_view *out);
+
 /* ======================================================================== */
 /* Session patch (session.md §10) - patch.c                                 */
 /* ======================================================================== */
 
 /* (patch API: section owned by patch.c) */
+
+/** Server patch rate limit defaults (session.md §10.1 step 2, §13): at most
+ *  10 SESSION_PATCH per sliding 1000 ms window. */
+#define NNRP_PATCH_RATE_LIMIT_DEFAULT 10u
+#define NNRP_PATCH_RATE_WINDOW_MS_DEFAULT 1000u
+/** Largest configurable count (the server keeps one 8-byte timestamp per
+ *  counted patch). */
+#define NNRP_PATCH_RATE_LIMIT_MAX 65535u
+/** Client: SESSION_PATCHes sent and not yet acknowledged, at most. */
+#define NNRP_PATCH_MAX_OUTSTANDING 16u
+
+/** The patchable state in force (session.md §10.2 "Initial values", §10.1
+ *  step 7). Before any patch: the handshake's accepted cadence, latency,
+ *  quality and degrade policy, lane mask = bits 0 .. max_lane_count-1,
+ *  codec/compression = the accepted bitmaps, profile = the lowest accepted
+ *  profile id, no clamp. */
+typedef struct nnrp_effective_profile {
+  uint32_t target_cadence_x100;
+  uint16_t latency_budget_ms; /**< from the handshake (not patchable) */
+  uint16_t quality_tier;
+  uint16_t degrade_policy;
+  uint16_t profile_id;        /**< active profile */
+  uint32_t codec_bitmap;
+  uint64_t active_lane_mask;  /**< bit n = lane n */
+  uint32_t compression_bitmap;
+  uint8_t clamp_present;      /**< 1 once a PROFILE_PATCH was applied */
+  uint8_t reserved[3];
+  nnrp_profile_patch clamp;   /**< resolution clamp (all 0 when absent) */
+} nnrp_effective_profile;
+
+/**
+ * The patchable state in force, on either side: the server's own, or the
+ * client's view built from the ACKs (applied fields take the ACK's
+ * effective values; the profile id is always taken from the ACK).
+ * @return 0; NNRP_ERR_INVALID_STATE before the handshake completed;
+ *         NNRP_ERR_INVALID_ARGUMENT (NULL).
+ */
+NNRP_API int nnrp_session_effective_profile(const nnrp_session *s,
+                                            nnrp_effective_profile *out);
+
+/** The last SESSION_PATCH_ACK sent (server) or received and matched
+ *  (client), as on the wire (profile_patch_ack_bytes = 16 when the block
+ *  was present). @return 0; NNRP_ERR_NOT_FOUND (none yet);
+ *  NNRP_ERR_INVALID_ARGUMENT (NULL). */
+NNRP_API int nnrp_session_last_patch_ack(const nnrp_session *s,
+                                         nnrp_session_patch_ack *out);
+
+/** One patch (seed ClientSession.patch_session / patch, api-seed.md §5.1,
+ *  §12 #6-#8). Only the fields whose bit is in patch_fields are sent;
+ *  the others go out as 0. */
+typedef struct nnrp_patch_req {
+  uint32_t patch_fields;   /**< NNRP_PATCH_* bits, combined with | */
+  uint32_t target_cadence; /**< FPS; sent x100; 0 = unchanged (the
+                                TARGET_CADENCE bit is dropped) */
+  uint32_t quality_tier;   /**< 0..255 at the API (free u16 on the wire) */
+  uint16_t degrade_policy;
+  uint16_t profile_id;     /**< 0 = keep the active profile */
+  uint64_t active_lane_mask;
+  uint32_t preferred_codec;       /**< bitmap */
+  uint32_t preferred_compression; /**< bitmap */
+  /** The tensor profile patch block (resolution clamp), or NULL. Given: it
+   *  is sent and PROFILE_PATCH is set; NULL: PROFILE_PATCH must not be in
+   *  patch_fields. Copied into the packet. */
+  const nnrp_profile_patch *profile_patch;
+  uint16_t route_id;       /**< header tag, echoed by the ACK */
+  uint64_t trace_id;       /**< header tag, echoed by the ACK */
+  void *user_data;         /**< returned in the NNRP_EV_PATCH_ACK event */
+} nnrp_patch_req;
+
+/**
+ * Client: queues a SESSION_PATCH (session.md §10.3). Several patches may be
+ * outstanding (up to NNRP_PATCH_MAX_OUTSTANDING); their ACKs arrive in order
+ * and are matched first in, first out. Each ACK updates the effective state
+ * and raises NNRP_EV_PATCH_ACK (packet = the ACK, user_data = the
+ * request's). An ACK with nothing outstanding is ignored. Every patch counts
+ * against the server's rate limit: combine the fields of one change set.
+ * @return 0; NNRP_ERR_INVALID_STATE (server session, or not ACTIVE);
+ *         NNRP_ERR_INVALID_ARGUMENT (unknown bits, quality_tier > 255 with
+ *         QUALITY_TIER, target_cadence x100 over u32, PROFILE_PATCH without
+ *         a block); NNRP_ERR_WOULD_BLOCK (NNRP_PATCH_MAX_OUTSTANDING
+ *         outstanding); NNRP_ERR_NOMEM.
+ */
+NNRP_API int nnrp_session_patch_session(nnrp_session *s,
+                                        const nnrp_patch_req *req,
+                                        uint64_t now);
+
+/** Client: SESSION_PATCHes sent and not yet acknowledged. */
+NNRP_API uint32_t nnrp_session_patches_outstanding(const nnrp_session *s);
+
+/** Verdicts of an nnrp_patch_policy_fn. */
+typedef enum nnrp_patch_verdict {
+  NNRP_PATCH_POLICY_ACCEPT = 0, /**< apply the requested value */
+  NNRP_PATCH_POLICY_CLAMP = 1,  /**< apply the value written back */
+  NNRP_PATCH_POLICY_REJECT = 2  /**< reject the field with *reject_reason */
+} nnrp_patch_verdict;
+
+/** Values of one SESSION_PATCH as the policy sees them; only the member of
+ *  the field being decided is meaningful (and may be changed for CLAMP). */
+typedef struct nnrp_patch_values {
+  uint32_t target_cadence_x100; /**< TARGET_CADENCE */
+  uint16_t quality_tier;        /**< QUALITY_TIER */
+  uint16_t degrade_policy;      /**< DEGRADE_POLICY */
+  uint64_t active_lane_mask;    /**< ACTIVE_LANE_MASK */
+  uint32_t codec_bitmap;        /**< PREFERRED_CODEC */
+  uint32_t compression_bitmap;  /**< PREFERRED_COMPRESSION */
+  nnrp_profile_patch clamp;     /**< PROFILE_PATCH */
+} nnrp_patch_values;
+
+/**
+ * Server application policy (session.md §10.1 step 4). Called once per set
+ * bit of a SESSION_PATCH, in ascending bit order, only for fields that
+ * already passed the rules of §10.2 (and after the rate limit and the
+ * profile check); `s` shows the fields of the same patch applied so far.
+ * Returns an nnrp_patch_verdict:
+ *  - NNRP_PATCH_POLICY_ACCEPT: the requested value takes effect;
+ *  - NNRP_PATCH_POLICY_CLAMP: the value the callback wrote into the field's
+ *    member of *v takes effect (checked again against §10.2; failing that,
+ *    the field is rejected with the §10.2 reason);
+ *  - NNRP_PATCH_POLICY_REJECT: the field is rejected with *reject_reason
+ *    (preset to UNSUPPORTED_FIELD, the spec's veto reason; values outside
+ *    UNSUPPORTED_FIELD..INVALID_LANE_MASK become UNSUPPORTED_FIELD).
+ * Any other return value rejects with UNSUPPORTED_FIELD. Runs inside
+ * nnrp_session_recv(): no I/O, no call back into the session except
+ * read-only getters.
+ */
+typedef int (*nnrp_patch_policy_fn)(const nnrp_session *s, uint32_t field,
+                                    nnrp_patch_values *v,
+                                    uint16_t *reject_reason, void *user);
+
+/** Server: installs (fn != NULL) or removes the patch policy. @return 0;
+ *  NNRP_ERR_INVALID_ARGUMENT (client session); NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_session_set_patch_policy(nnrp_session *s,
+                                           nnrp_patch_policy_fn fn,
+                                           void *user);
+
+/** Server: at most `count` SESSION_PATCH per sliding window of window_ms
+ *  (default 10 per 1000 ms); count 0 or window_ms 0 = no limit. Patches
+ *  already counted stay counted (the newest `count` of them).
+ *  Over the limit: SESSION_PATCH_ACK REJECTED / RATE_LIMITED with
+ *  retry_after_ms = time until the oldest counted patch leaves the window
+ *  (rounded up), never an ERROR. @return 0; NNRP_ERR_INVALID_ARGUMENT
+ *  (client session, count > NNRP_PATCH_RATE_LIMIT_MAX); NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_session_set_patch_rate_limit(nnrp_session *s,
+                                               uint32_t count,
+                                               uint32_t window_ms);
 
 /* ======================================================================== */
 /* Errors                                                                   */

@@ -250,6 +250,9 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
   s->reader.opts = s->wopts;
   s->handshake_deadline = 0;
   nnrp__set_state(s, NNRP_STATE_ACTIVE);
+  rc = nnrp__flow_on_active(s); /* credit policy GRANT after the ack */
+  if (rc != 0)
+    return local_fatal(s, rc, &p->hdr);
 
   nnrp_event ev;
   memset(&ev, 0, sizeof(ev));

@@ -136,6 +136,7 @@ typedef struct nnrp_frame {
   uint64_t trace_id;
   uint64_t deadline;    /* client local timer / server budget; 0 = none */
   void *user_data;
+  uint32_t cache_hold;  /* server, cache.c: hold slot + 1 (0 = none) */
 } nnrp_frame;
 
 typedef struct nnrp_ftable {
@@ -284,6 +285,9 @@ void nnrp__server_drop_all(nnrp_session *s);
 /* Connection gone: forget every frame without sending (nothing can be). */
 void nnrp__server_forget_all(nnrp_session *s);
 int nnrp__server_frame_expiry(nnrp_session *s, uint64_t now);
+/* Library RESULT_DROP for an in-flight frame and its end (no hint); used by
+ * cache.c for CACHE_MISS (D16). f is invalid afterwards. */
+int nnrp__server_drop_frame(nnrp_session *s, nnrp_frame *f);
 
 /* flow.c (session.md §8): FLOW_UPDATE and RESULT_HINT received. */
 int nnrp__flow_on_update(nnrp_session *s, const nnrp_packet *p);
@@ -293,6 +297,9 @@ int nnrp__flow_on_hint(nnrp_session *s, const nnrp_packet *p);
 uint32_t nnrp__flow_window(const nnrp_session *s);
 uint64_t nnrp__flow_next_expiry(const nnrp_session *s);
 int nnrp__flow_expiry(nnrp_session *s, uint64_t now);
+/* Server, right after SERVER_HELLO_ACK is queued (state ACTIVE): sends the
+ * credit policy's GRANT / the recorded overload PAUSE, if any. */
+int nnrp__flow_on_active(nnrp_session *s);
 void nnrp__flow_free(nnrp_session *s);
 
 /* cache.c (session.md §9). */
@@ -304,11 +311,24 @@ int nnrp__cache_on_put(nnrp_session *s, const nnrp_packet *p);
 int nnrp__cache_on_invalidate(nnrp_session *s, const nnrp_packet *p);
 int nnrp__cache_on_ack(nnrp_session *s, const nnrp_packet *p);
 /* Server: resolves the object references of an accepted FRAME_SUBMIT before
- * NNRP_EV_SUBMIT is emitted. Returns 0 (resolved, or no references), or
- * NNRP_ERR_CACHE_MISS after it sent ERROR CACHE_MISS and RESULT_DROP and
- * finished the frame (D16). */
+ * NNRP_EV_SUBMIT is emitted and makes the frame hold the entries. Returns 0
+ * (resolved, or no references), or NNRP_ERR_CACHE_MISS after it sent ERROR
+ * (CACHE_MISS for a missing object, MALFORMED_BODY for a cached object that
+ * does not decode for the frame, session.md §9.5) and RESULT_DROP and
+ * finished the frame (D16); a fatal error (NOMEM) otherwise. */
 int nnrp__cache_resolve_submit(nnrp_session *s, const nnrp_packet *p,
                                nnrp_frame *f);
+/* Server: fills ev->resolved[] from the frame's holds. */
+void nnrp__cache_submit_event(const nnrp_session *s, const nnrp_frame *f,
+                              nnrp_event *ev);
+/* Server: the frame ends (terminal sent, or forgotten): drops its holds. */
+void nnrp__cache_release_frame(nnrp_session *s, nnrp_frame *f);
+/* Client: a FRAME_SUBMIT was queued; remembers its references so that an
+ * ERROR CACHE_MISS naming the frame can clean the mirror (§9.6 rule 3). */
+void nnrp__cache_note_submit(nnrp_session *s, uint32_t frame_id,
+                             const nnrp_body_data *body);
+/* Client: a received non-fatal ERROR (before it is routed to its frame). */
+void nnrp__cache_on_peer_error(nnrp_session *s, const nnrp_error_record *e);
 uint64_t nnrp__cache_next_expiry(const nnrp_session *s);
 int nnrp__cache_expiry(nnrp_session *s, uint64_t now);
 void nnrp__cache_free(nnrp_session *s);

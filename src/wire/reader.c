@@ -162,6 +162,11 @@ int nnrp_reader_next(nnrp_reader *r, const uint8_t *in, size_t len,
         *consumed = used;
         return NNRP_READ_SKIPPED;
       }
+      if (r->need == NNRP_HEADER_LEN) {
+        /* Header-only packet (PING, CLOSE, ...): complete, no buffer. */
+        *consumed = used;
+        return finish(r, r->hdr_buf, out, f);
+      }
       r->state = ST_NEED_BUFFER;
       continue;
     }

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server_int.h - the server objects shared by server.c (listener, accept,
+ * server-wide receive), server_session.c (per-session API and events) and
+ * held.c (held submits: the single receive copy of each accepted
+ * FRAME_SUBMIT, bounded per session, buffers recycled through a pool).
+ */
+#ifndef NNRP_SERVER_INT_H
+#define NNRP_SERVER_INT_H
+
+#include "runtime/idmap.h"
+#include "runtime/runtime_int.h"
+
+/* A held submit: the public view, its decoded copy and bookkeeping. */
+typedef struct nnrp__held {
+  nnrp_received_submit pub; /* first */
+  nnrp_packet pkt;
+  nnrp__link q;            /* session queue of undelivered submits */
+  nnrp__link gq;           /* server-wide queue of undelivered submits */
+  struct nnrp__held *next; /* pool free list / temporary lists */
+  size_t cap;              /* bytes available in data */
+  size_t bytes;            /* packet size (accounted) */
+  uint32_t pending_sends;  /* results queued that may reference data */
+  uint8_t delivered;       /* handed to the application */
+  uint8_t answered;        /* final result or drop sent (or impossible) */
+  uint8_t released;        /* release_submit() */
+  uint8_t finished;        /* the library ended the frame (cancel, budget) */
+  uint8_t data[];
+} nnrp__held;
+
+struct nnrp_server_session {
+  nnrp__conn conn;    /* first */
+  nnrp__link node;    /* srv->sessions */
+  nnrp__link acceptq; /* srv->acceptq until accepted */
+  nnrp_server *srv;
+  nnrp__idmap held;       /* frame_id -> nnrp__held */
+  nnrp__link undelivered; /* nnrp__held.q */
+  uint32_t held_count, max_held;
+  uint64_t held_bytes, max_held_bytes;
+  uint8_t owned; /* the application owns it (accept/on_session) */
+  uint8_t deleted;
+  uint8_t handshaken;
+  uint8_t closed; /* NNRP_EV_CLOSED seen */
+  uint8_t peer_error;
+  int latched_err;
+  nnrp_error_record err_rec;
+  char err_diag[NNRP__DIAG_MAX];
+};
+
+struct nnrp_server {
+  nnrp_runtime *rt;
+  nnrp__link node; /* rt->servers */
+  nnrp__listener *listener;
+  nnrp_server_profile profile; /* pointers into owned */
+  uint8_t *owned;
+  nnrp_server_config cfg; /* host cleared */
+  nnrp_session_settings settings;
+  nnrp__link sessions; /* nnrp_server_session.node */
+  uint32_t session_count;
+  nnrp__link acceptq;     /* nnrp_server_session.acceptq */
+  nnrp__link undelivered; /* nnrp__held.gq */
+  nnrp__held *pool;       /* recycled held buffers */
+  uint32_t pool_count;
+  uint64_t pool_bytes;
+  uint8_t closing;
+};
+
+/* held.c */
+/* Copies the submit of ev into a held record (pool buffer), indexes it and
+ * accounts it. @return the record, or NULL (NNRP_ERR_NOMEM). */
+nnrp__held *nnrp__held_add(nnrp_server_session *ss, const nnrp_event *ev);
+/* Removes h from the undelivered queues (if queued). */
+void nnrp__held_unqueue(nnrp__held *h);
+/* Frees h if nothing needs it any more (as below) without touching ss
+ * otherwise. @return 1 if freed. */
+int nnrp__held_release_if_done(nnrp_server_session *ss, nnrp__held *h);
+/* Frees h if nothing needs it any more (answered, released or finished
+ * undelivered, and no pending write references it). May free ss. */
+void nnrp__held_maybe_release(nnrp_server_session *ss, nnrp__held *h);
+/* Frees every record of ss (its connection is closed). */
+void nnrp__held_free_all(nnrp_server_session *ss);
+/* Collects ss's records into a list (h->next) for safe iteration. */
+nnrp__held *nnrp__held_list(nnrp_server_session *ss);
+/* Frees the pool of srv. */
+void nnrp__held_pool_free(nnrp_server *srv);
+
+/* server_session.c */
+/* Creates a session for an accepted transport. @return 0 or an error (the
+ * transport is then closed). */
+int nnrp__ss_new(nnrp_server *srv, nnrp_transport *t);
+/* Frees ss when its connection is closed and nobody needs it. */
+void nnrp__ss_maybe_free(nnrp_server_session *ss);
+
+/* server.c */
+/* Frees srv once it is closing and every session and the listener are
+ * gone. */
+void nnrp__server_maybe_free(nnrp_server *srv);
+
+#endif /* NNRP_SERVER_INT_H */
