@@ -79,6 +79,7 @@ int nnrp__on_error(nnrp_session *s, const nnrp_packet *p) {
     nnrp__terminate(s, NNRP_ERR_PEER_ERROR, &e);
     return 0;
   }
+  nnrp__cache_on_peer_error(s, &e); /* CACHE_MISS: mirror clean-up (§9.6) */
   if (!s->is_server && e.related_frame_id != 0) {
     nnrp_frame *f = nnrp__ft_get(&s->frames, e.related_frame_id);
     if (f && (f->flags & NNRP_FR_IN_FLIGHT))

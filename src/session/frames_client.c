@@ -135,6 +135,7 @@ int nnrp_session_submit(nnrp_session *s, const nnrp_submit *req,
     return rc;
   }
   nnrp__outq_commit(&s->outq, 1, req->user_data, id);
+  nnrp__cache_note_submit(s, id, &req->body); /* for CACHE_MISS clean-up */
   f->flags = (uint8_t)(NNRP_FR_IN_FLIGHT | (req->stream ? NNRP_FR_STREAM : 0));
   f->view_id = req->view_id;
   f->route_id = req->route_id;

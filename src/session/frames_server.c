@@ -103,6 +103,7 @@ static int update_congestion(nnrp_session *s) {
 /* ---- terminal events --------------------------------------------------- */
 
 static void finish(nnrp_session *s, nnrp_frame *f) {
+  nnrp__cache_release_frame(s, f); /* objects the frame resolved */
   nnrp__ft_del(&s->frames, f->id);
   if (s->in_flight)
     s->in_flight--;
@@ -133,6 +134,10 @@ static int library_drop(nnrp_session *s, nnrp_frame *f, uint32_t reason) {
   if (rc == 0 && reason != NNRP_HINT_REASON_NONE && s->sprof.auto_result_hints)
     rc = send_hint(s, id, NNRP_HINT_BUDGET_DROP, reason);
   return rc;
+}
+
+int nnrp__server_drop_frame(nnrp_session *s, nnrp_frame *f) {
+  return library_drop(s, f, NNRP_HINT_REASON_NONE);
 }
 
 /* ---- submits ------------------------------------------------------------ */
@@ -194,6 +199,7 @@ int nnrp__on_submit(nnrp_session *s, const nnrp_packet *p) {
   ev.loss_tolerance = f->loss_tolerance;
   ev.packet = p;
   ev.received_at = s->now;
+  nnrp__cache_submit_event(s, f, &ev);
   return nnrp__emit(s, &ev);
 }
 
@@ -404,6 +410,7 @@ void nnrp__server_drop_all(nnrp_session *s) {
 
 static void forget_one(nnrp_frame *f, void *ctx) {
   nnrp_session *s = ctx;
+  nnrp__cache_release_frame(s, f);
   nnrp__ft_del(&s->frames, f->id);
 }
 

@@ -163,11 +163,6 @@ static uint32_t rd32(const uint8_t *p) {
          (uint32_t)p[3] << 24;
 }
 
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static size_t packet_len(const uint8_t *p) {
   return 40u + (size_t)rd32(p + 12) + rd32(p + 16);
 }
@@ -418,7 +413,8 @@ TEST(handshake_defaults) {
   CHECK_EQ_U64(nnrp_session_id(s.s), sid);
   CHECK_EQ_U64(nnrp_session_id(c.s), sid);
 
-  /* The ack: §3.6 intersections; cache disabled (no cache module). */
+  /* The ack: §3.6 intersections; cache enabled with min(client, server)
+   * quotas (the client's 256 / 8 MiB) and kinds 7 = 7 & 0x1FF. */
   CHECK_EQ_INT(packet_count(&s), 1);
   if (packet_at(&s, 0, &p)) {
     CHECK_EQ_INT(p.hdr.msg_type, NNRP_MSG_SERVER_HELLO_ACK);
@@ -437,10 +433,10 @@ TEST(handshake_defaults) {
     CHECK_EQ_U64(a->accepted_dtype_bitmap, 0x1F);
     CHECK_EQ_U64(a->accepted_layout_bitmap, 3);
     CHECK_EQ_U64(a->cache_digest_bitmap, 1);
-    CHECK_EQ_U64(a->cache_object_bitmap, 0);
-    CHECK_EQ_U64(a->max_cache_entries, 0);
-    CHECK_EQ_U64(a->max_cache_bytes, 0);
-    CHECK_EQ_U64(a->server_flags, 0);
+    CHECK_EQ_U64(a->cache_object_bitmap, 7);
+    CHECK_EQ_U64(a->max_cache_entries, 256);
+    CHECK_EQ_U64(a->max_cache_bytes, 8u << 20);
+    CHECK_EQ_U64(a->server_flags, NNRP_SERVER_FLAG_CACHE_ENABLED);
     CHECK_EQ_INT(a->max_lane_count, 1);
     CHECK_EQ_INT(a->max_concurrent_frames, 1);
     CHECK_EQ_INT(a->target_cadence_x100, 6000);
@@ -461,9 +457,9 @@ TEST(handshake_defaults) {
     nnrp_session *x = i ? s.s : c.s;
     CHECK_EQ_INT(x->loss_tolerance, NNRP_LOSS_TOLERANCE_BEST_EFFORT);
     CHECK_EQ_U64(x->wopts.payload_kinds, 1);
-    CHECK_EQ_U64(x->wopts.cache_objects, 0);
+    CHECK_EQ_U64(x->wopts.cache_objects, 7);
     CHECK_EQ_U64(x->reader.opts.payload_kinds, 1);
-    CHECK_EQ_U64(x->reader.opts.cache_objects, 0);
+    CHECK_EQ_U64(x->reader.opts.cache_objects, 7);
     CHECK_EQ_U64(x->handshake_deadline, 0);
   }
   CHECK_EQ_U64(c.s->max_in_flight, 1);
@@ -499,11 +495,10 @@ TEST(client_hello_matches_vector) {
 #define ACK_CACHE_BYTES (40 + 44)
 #define ACK_SERVER_FLAGS (40 + 76)
 
-/* The derived vector shows a cache-enabled server; this revision negotiates
- * the cache as disabled (no cache module), so cache_object_bitmap,
- * max_cache_entries, max_cache_bytes and server_flags are 0 in our ack.
- * Every other byte must be the vector's. */
-TEST(server_ack_matches_vector_except_cache) {
+/* The derived vector shows a cache-enabled server (kinds 7, 256 entries,
+ * 8 MiB, server_flags 1): with the default profile our server negotiates
+ * exactly that (session.md §3.6), so every byte must be the vector's. */
+TEST(server_ack_matches_vector) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
   side s;
@@ -516,15 +511,11 @@ TEST(server_ack_matches_vector_except_cache) {
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_U64(nnrp_session_id(s.s), 1);
   CHECK_EQ_U64(s.out_len, an);
-  /* The documented difference: the vector's cache fields are non-zero. */
+  /* The cache fields, named for the reader. */
   CHECK_EQ_U64(rd32(want + ACK_CACHE_OBJ), 7);
   CHECK_EQ_U64(rd32(want + ACK_CACHE_ENTRIES), 256);
   CHECK_EQ_U64(rd32(want + ACK_CACHE_BYTES), 8u << 20);
   CHECK_EQ_U64(rd32(want + ACK_SERVER_FLAGS), 1);
-  wr32(want + ACK_CACHE_OBJ, 0);
-  wr32(want + ACK_CACHE_ENTRIES, 0);
-  wr32(want + ACK_CACHE_BYTES, 0);
-  wr32(want + ACK_SERVER_FLAGS, 0);
   if (s.out_len == an)
     CHECK_EQ_MEM(s.out, want, an);
   CHECK_EQ_INT(s.nev, 1);
@@ -737,7 +728,10 @@ TEST(server_negotiates_fixed_fields) {
     CHECK_EQ_U64(a->accepted_dtype_bitmap, 0x0C);
     CHECK_EQ_U64(a->accepted_layout_bitmap, 0x1);
     CHECK_EQ_U64(a->cache_digest_bitmap, 0x1);
-    CHECK_EQ_U64(a->cache_object_bitmap, 0); /* no cache module */
+    CHECK_EQ_U64(a->cache_object_bitmap, 0x1FF); /* 0x1FF & 0x1FF */
+    CHECK_EQ_U64(a->max_cache_entries, 256);     /* min(256, 1024) */
+    CHECK_EQ_U64(a->max_cache_bytes, 8u << 20);  /* min(8, 32 MiB) */
+    CHECK_EQ_U64(a->server_flags, NNRP_SERVER_FLAG_CACHE_ENABLED);
     CHECK_EQ_INT(a->max_lane_count, 3);
     CHECK_EQ_INT(a->max_concurrent_frames, 0);
     CHECK_EQ_INT(a->target_cadence_x100, 12345);
@@ -1410,7 +1404,7 @@ int main(void) {
   g_root = nnrp_test_load_json("seed-line.json");
   RUN(handshake_defaults);
   RUN(client_hello_matches_vector);
-  RUN(server_ack_matches_vector_except_cache);
+  RUN(server_ack_matches_vector);
   RUN(client_adopts_vector_ack);
   RUN(extensions_answered);
   RUN(payload_caps_ext_intersects);
