@@ -8,11 +8,10 @@
  */
 #include "guard.h"
 #include "harness.h"
-#include "vectors.h"
+#include "wire_check.h"
 
 #include <nnrp/nnrp_wire.h>
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,101 +19,8 @@
 #define CH NNRP_MSG_CLIENT_HELLO
 #define SHA NNRP_MSG_SERVER_HELLO_ACK
 
-static cJSON *g_root;
-
-/* ---- JSON and header helpers ----------------------------------------------
+/* ---- header helper ---------------------------------------------------------
  */
-
-static const char *vstr(const cJSON *v, const char *key) {
-  const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, key);
-  return cJSON_IsString(s) ? s->valuestring : NULL;
-}
-
-static const cJSON *vector(const char *name) {
-  const cJSON *v;
-  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(g_root, "vectors")) {
-    const char *n = vstr(v, "name");
-    if (n && strcmp(n, name) == 0)
-      return v;
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
-
-static int json_u64(const cJSON *v, uint64_t *out) {
-  if (cJSON_IsNumber(v)) {
-    *out = (uint64_t)v->valuedouble;
-    return v->valuedouble >= 0;
-  }
-  if (cJSON_IsString(v)) {
-    char *end = NULL;
-    *out = (uint64_t)strtoull(v->valuestring, &end, 0);
-    return end != v->valuestring;
-  }
-  return 0;
-}
-
-typedef struct fdesc {
-  const char *name;
-  size_t off;
-  size_t size;
-} fdesc;
-
-#define HF(m)                                                                  \
-  { #m, offsetof(nnrp_header, m), sizeof(((nnrp_header *)0)->m) }
-static const fdesc hdr_fields[] = {
-    HF(version_major), HF(wire_format), HF(msg_type), HF(header_len),
-    HF(flags),         HF(meta_len),    HF(body_len), HF(session_id),
-    HF(frame_id),      HF(view_id),     HF(route_id), HF(trace_id),
-    {NULL, 0, 0}};
-
-static uint64_t fget(const void *base, const fdesc *d) {
-  const uint8_t *p = (const uint8_t *)base + d->off;
-  uint8_t v8;
-  uint16_t v16;
-  uint32_t v32;
-  uint64_t v64;
-  switch (d->size) {
-  case 1:
-    memcpy(&v8, p, 1);
-    return v8;
-  case 2:
-    memcpy(&v16, p, 2);
-    return v16;
-  case 4:
-    memcpy(&v32, p, 4);
-    return v32;
-  default:
-    memcpy(&v64, p, 8);
-    return v64;
-  }
-}
-
-/* Compares the header fields listed in obj ("magic" by value; numbers past
- * 2^53 as doubles). */
-static void compare_header(const char *vec, const cJSON *obj,
-                           const nnrp_header *h) {
-  const cJSON *fv;
-  cJSON_ArrayForEach(fv, obj) {
-    if (strcmp(fv->string, "magic") == 0) {
-      CHECK_EQ_STR(fv->valuestring, "NNRP");
-      continue;
-    }
-    const fdesc *d = hdr_fields;
-    while (d->name && strcmp(d->name, fv->string) != 0)
-      d++;
-    if (!CHECK(d->name != NULL)) {
-      fprintf(stderr, "  %s: no mapping for %s\n", vec, fv->string);
-      continue;
-    }
-    uint64_t want = 0, got = fget(h, d);
-    CHECK(json_u64(fv, &want));
-    int ok = (cJSON_IsNumber(fv) && fv->valuedouble >= 9007199254740992.0)
-                 ? CHECK((double)got == fv->valuedouble)
-                 : CHECK_EQ_U64(got, want);
-    if (!ok)
-      fprintf(stderr, "  %s: header field %s\n", vec, fv->string);
-  }
-}
 
 static nnrp_header hdr(uint8_t type, uint32_t session, uint32_t frame,
                        uint16_t view) {
@@ -186,13 +92,6 @@ static size_t build_iov(const nnrp_header *h, nnrp_meta *m,
   return n > 0 ? (size_t)n : 0;
 }
 
-static int iov_refs(const nnrp_out *o, const void *base, size_t len) {
-  for (size_t i = 0; i < o->iov_len; i++)
-    if (o->iov[i].base == base && o->iov[i].len == len)
-      return 1;
-  return 0;
-}
-
 /* ---- seed-line vectors, byte for byte --------------------------------------
  */
 
@@ -207,18 +106,17 @@ TEST(vectors_byte_exact) {
       "packet.client_hello.defaults_prefer_quic_auth",
       "packet.server_hello_ack.with_transport_policy_ext"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    const cJSON *v = vector(names[i]);
     uint8_t *want = NULL;
-    size_t n = nnrp_test_hex_decode(vstr(v, "hex"), &want);
+    size_t n = wc_vec_hex(names[i], &want);
     nnrp_packet p;
     nnrp_fault f;
     if (!CHECK_EQ_INT(nnrp_packet_decode(&p, want, n, NULL, &f), 0)) {
       free(want);
       continue;
     }
-    const cJSON *fields = cJSON_GetObjectItemCaseSensitive(v, "fields");
+    const cJSON *fields = wc_vec_fields(names[i]);
     const cJSON *hj = cJSON_GetObjectItemCaseSensitive(fields, "header");
-    compare_header(names[i], hj ? hj : fields, &p.hdr);
+    wc_check_header(hj ? hj : fields, &p.hdr, NULL);
 
     /* Builder input: the decoded values with every derived field wiped
      * (lengths, header ids set by §2.4, ACK_REQUIRED). */
@@ -269,8 +167,8 @@ TEST(vectors_byte_exact) {
     CHECK_EQ_U64(k, n);
     CHECK_EQ_MEM(g_flat, want, n);
     if (h.msg_type == CH)
-      CHECK(
-          iov_refs(&out, p.b.client_hello.auth.ptr, p.b.client_hello.auth.len));
+      CHECK(wc_iov_has(&out, p.b.client_hello.auth.ptr,
+                       p.b.client_hello.auth.len));
     free(want);
   }
 }
@@ -467,7 +365,7 @@ TEST(roundtrip_cache) {
   /* Large object referenced, not copied. */
   nnrp_out out;
   if (build_iov(&h, &m, &c, 64, &out)) {
-    CHECK(iov_refs(&out, obj, sizeof obj));
+    CHECK(wc_iov_has(&out, obj, sizeof obj));
     CHECK_EQ_MEM(g_flat + 72, obj, 100);
   }
   memset(&m, 0, sizeof m);
@@ -586,9 +484,9 @@ TEST(iov_references_large_payloads) {
   nnrp_header h = hdr(CH, 0, 0, 0);
   nnrp_out out;
   size_t n = build_iov(&h, &m, &c, 64, &out);
-  CHECK(iov_refs(&out, auth, sizeof auth));
-  CHECK(iov_refs(&out, extp, 100));
-  CHECK(!iov_refs(&out, extp, 5)); /* small: copied */
+  CHECK(wc_iov_has(&out, auth, sizeof auth));
+  CHECK(wc_iov_has(&out, extp, 100));
+  CHECK(!wc_iov_has(&out, extp, 5)); /* small: copied */
   CHECK(nnrp_out_contiguous(&out) == NULL);
   nnrp_packet p;
   CHECK_EQ_INT(nnrp_packet_decode(&p, g_flat, n, NULL, NULL), 0);
@@ -802,7 +700,6 @@ TEST(errors_buffer_too_small) {
 }
 
 int main(void) {
-  g_root = nnrp_test_load_json("seed-line.json");
   RUN(vectors_byte_exact);
   RUN(roundtrip_hellos);
   RUN(roundtrip_patch);
@@ -816,6 +713,6 @@ int main(void) {
   RUN(errors_invalid_argument);
   RUN(errors_inconsistent);
   RUN(errors_buffer_too_small);
-  cJSON_Delete(g_root);
+  wc_vectors_free();
   TEST_MAIN_END();
 }

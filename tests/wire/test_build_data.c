@@ -11,35 +11,17 @@
 #include <string.h>
 
 #include "harness.h"
-#include "vectors.h"
 #include "wire/wire_int.h"
+#include "wire_check.h"
 
 #define CANARY 0xA5u
 #define SCRATCH_CAP 65536u
 #define IOV_CAP 1024u
 #define FLAT_CAP (1u << 20)
 
-static cJSON *g_vectors;
-
 #define BYTES(s) ((nnrp_bytes){(const uint8_t *)(s), sizeof(s) - 1u})
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-/* Bytes of a seed-line vector (malloc'd); aborts when missing. */
-static size_t vec_bytes(const char *name, uint8_t **out) {
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive(g_vectors, "vectors");
-  const cJSON *v;
-  cJSON_ArrayForEach(v, list) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-    if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0) {
-      const cJSON *hex = cJSON_GetObjectItemCaseSensitive(v, "hex");
-      if (!cJSON_IsString(hex))
-        break;
-      return nnrp_test_hex_decode(hex->valuestring, out);
-    }
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
 
 /* Metadata equality through the encoder (struct padding never compared). */
 static int meta_eq(uint8_t msg, const nnrp_meta *a, const nnrp_meta *b) {
@@ -94,7 +76,7 @@ static long build_flat(uint8_t msg, const nnrp_header *h, nnrp_meta *m,
 static void check_body_vector(const uint8_t *pkt, long n, uint32_t meta_len,
                               const char *name) {
   uint8_t *want;
-  size_t wn = vec_bytes(name, &want);
+  size_t wn = wc_vec_hex(name, &want);
   if (CHECK(n >= 0) && CHECK_EQ_U64((uint64_t)n - 40u - meta_len, wn)) {
     CHECK_EQ_MEM(pkt + 40 + meta_len, want, wn);
     CHECK_EQ_U64(nnrp_rd32(pkt + 16), wn); /* body_len */
@@ -233,7 +215,7 @@ TEST(vector_legacy_submit_packet) {
   static uint8_t pkt[4096];
   long n = build_flat(NNRP_MSG_FRAME_SUBMIT, &h, &m, &b, pkt, sizeof(pkt));
   uint8_t *want;
-  size_t wn = vec_bytes("packet.frame_submit.legacy_inline_tensor", &want);
+  size_t wn = wc_vec_hex("packet.frame_submit.legacy_inline_tensor", &want);
   if (CHECK_EQ_U64((uint64_t)n, wn))
     CHECK_EQ_MEM(pkt, want, wn);
   free(want);
@@ -477,9 +459,9 @@ TEST(typed_frame_helpers) {
   static uint8_t pkt[1024];
   long n = build_flat(NNRP_MSG_RESULT_PUSH, &h, &m, &b, pkt, sizeof(pkt));
   uint8_t *desc, *frames;
-  size_t dn = vec_bytes(
+  size_t dn = wc_vec_hex(
       "descriptor.typed_payload.region_token_audio_video_event", &desc);
-  size_t fn = vec_bytes("body.typed_payload.frame_region", &frames);
+  size_t fn = wc_vec_hex("body.typed_payload.frame_region", &frames);
   if (CHECK_EQ_INT(n, 40 + 64 + 32 + (long)dn + (long)fn)) {
     CHECK_EQ_MEM(pkt + 40 + 64 + 32, desc, dn);
     CHECK_EQ_MEM(pkt + 40 + 64 + 32 + dn, frames, fn);
@@ -490,13 +472,6 @@ TEST(typed_frame_helpers) {
 }
 
 /* ---- Zero copy and output modes ------------------------------------------ */
-
-static int iov_has(const nnrp_out *o, const void *base, size_t len) {
-  for (size_t i = 0; i < o->iov_len; i++)
-    if (o->iov[i].base == base && o->iov[i].len == len)
-      return 1;
-  return 0;
-}
 
 TEST(large_payloads_are_referenced) {
   static uint8_t mem[8192];
@@ -520,12 +495,12 @@ TEST(large_payloads_are_referenced) {
   nnrp_out_init(&o, g_scratch, sizeof(g_scratch), g_iov, IOV_CAP);
   if (!CHECK_EQ_INT(fx_build(&x, &o, &f), 0))
     return;
-  CHECK(iov_has(&o, mem, 300));
-  CHECK(iov_has(&o, mem + 400, 1000));
-  CHECK(iov_has(&o, mem + 1500, 65)); /* copy_max + 1 */
-  CHECK(iov_has(&o, mem + 1700, 500));
-  CHECK(iov_has(&o, mem + 2300, 700));
-  CHECK(iov_has(&o, mem + 3100, 900));
+  CHECK(wc_iov_has(&o, mem, 300));
+  CHECK(wc_iov_has(&o, mem + 400, 1000));
+  CHECK(wc_iov_has(&o, mem + 1500, 65)); /* copy_max + 1 */
+  CHECK(wc_iov_has(&o, mem + 1700, 500));
+  CHECK(wc_iov_has(&o, mem + 2300, 700));
+  CHECK(wc_iov_has(&o, mem + 3100, 900));
   /* Small payloads were copied: only the six references leave scratch. */
   uint64_t referenced = 0;
   for (size_t i = 0; i < o.iov_len; i++) {
@@ -553,11 +528,11 @@ TEST(copy_max_controls_referencing) {
   o.copy_max = 0; /* reference every non-empty payload */
   if (!CHECK_EQ_INT(fx_build(&x, &o, &f), 0))
     return;
-  CHECK(iov_has(&o, x.t.camera.ptr, 3) || iov_has(&o, x.t.camera.ptr, 0));
+  CHECK(wc_iov_has(&o, x.t.camera.ptr, 3) || wc_iov_has(&o, x.t.camera.ptr, 0));
   for (int s = 0; s < 2; s++)
     for (int i = 0; i < 3; i++)
-      CHECK(iov_has(&o, x.tiles[s][i].ptr, x.tiles[s][i].len));
-  CHECK(iov_has(&o, x.typed[0].data.ptr, 3));
+      CHECK(wc_iov_has(&o, x.tiles[s][i].ptr, x.tiles[s][i].len));
+  CHECK(wc_iov_has(&o, x.typed[0].data.ptr, 3));
   static uint8_t a[4096], bflat[4096];
   int64_t n = nnrp_out_flatten(&o, a, sizeof(a));
   nnrp_out_init(&o, g_scratch2, sizeof(g_scratch2), NULL, 0);
@@ -587,10 +562,8 @@ static void too_small_sweep(fx *x) {
     int rc = fx_build(x, &o, &f);
     if (!CHECK_EQ_INT(rc, NNRP_ERR_BUFFER_TOO_SMALL))
       return;
-    size_t i = cap;
-    while (i < need_s + 64 && mem[i] == CANARY)
-      i++;
-    if (!CHECK_EQ_U64(i, need_s + 64))
+    if (!CHECK_EQ_U64(cap + wc_span(mem + cap, need_s + 64 - cap, CANARY),
+                      need_s + 64))
       return;
     meta_eq(x->msg, &x->m, &keep); /* meta untouched */
   }
@@ -603,10 +576,7 @@ static void too_small_sweep(fx *x) {
       return;
     const uint8_t *rest = (const uint8_t *)&iov[cap];
     size_t rn = sizeof(iov) - cap * sizeof(iov[0]);
-    size_t i = 0;
-    while (i < rn && rest[i] == CANARY)
-      i++;
-    if (!CHECK_EQ_U64(i, rn))
+    if (!CHECK_EQ_U64(wc_span(rest, rn, CANARY), rn))
       return;
   }
   /* Contiguous mode: every capacity below the packet size. */
@@ -1417,7 +1387,6 @@ TEST(from_view_storage_too_small) {
 }
 
 int main(void) {
-  g_vectors = nnrp_test_load_json("seed-line.json");
   RUN(vector_legacy_submit_packet);
   RUN(vector_legacy_result_body);
   RUN(vector_typed_only_submit);
@@ -1441,6 +1410,6 @@ int main(void) {
   RUN(roundtrip_submit_shapes);
   RUN(roundtrip_result_shapes);
   RUN(from_view_storage_too_small);
-  cJSON_Delete(g_vectors);
+  wc_vectors_free();
   TEST_MAIN_END();
 }

@@ -13,115 +13,33 @@
 
 #include "guard.h"
 #include "harness.h"
-#include "vectors.h"
 #include "wire/wire_int.h"
-
-static cJSON *g_json;
+#include "wire_check.h"
 
 #define MB NNRP_ERR_MALFORMED_BODY
 #define LEN NNRP_WIRE_LENIENT
-
-#define CHECK_FAULT(rc, f, e, r, fld)                                          \
-  do {                                                                         \
-    CHECK_EQ_INT((rc), (e));                                                   \
-    CHECK_EQ_INT((f).err, (e));                                                \
-    CHECK_EQ_STR((f).rule, (r));                                               \
-    CHECK_EQ_STR((f).field, (fld));                                            \
-  } while (0)
-
-/* ---- Vectors ------------------------------------------------------------ */
-
-static const cJSON *vec(const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(g_json, "vectors");
-  const cJSON *v;
-  cJSON_ArrayForEach(v, arr) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-    if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-      return v;
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
-
-static size_t vec_bytes(const char *name, uint8_t **out) {
-  const cJSON *h = cJSON_GetObjectItemCaseSensitive(vec(name), "hex");
-  return nnrp_test_hex_decode(h->valuestring, out);
-}
-
-static const cJSON *jget(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (v == NULL)
-    harness_die(__FILE__, __LINE__, k);
-  return v;
-}
-
-static long long jint(const cJSON *o, const char *k) {
-  return (long long)jget(o, k)->valuedouble;
-}
+#define PREVIEW4                                                               \
+  "conformance/protocol/nnrp-1-preview4/cases/nnrp1-baseline-core.json"
 
 /* ---- Small body builders ------------------------------------------------ */
-
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Prelude with the six lengths (flags 0), then the regions. */
-static size_t compose(uint8_t *out, const nnrp_bytes r[6]) {
-  size_t off = 32;
-  memset(out, 0, 32);
-  for (int i = 0; i < 6; i++) {
-    wr32(out + 4 * i, (uint32_t)r[i].len);
-    if (r[i].len)
-      memcpy(out + off, r[i].ptr, r[i].len);
-    off += r[i].len;
-  }
-  return off;
-}
-
-/* Inline block: header, data, zero pad. */
-static size_t inline_blk(uint8_t *out, uint16_t kind, const void *data,
-                         uint32_t n) {
-  size_t total = (16u + n + 7u) & ~(size_t)7u;
-  memset(out, 0, total);
-  wr16(out, kind);
-  wr32(out + 8, n);
-  if (n)
-    memcpy(out + 16, data, n);
-  return total;
-}
-
-static size_t ref_blk(uint8_t *out, uint16_t kind, uint32_t ns, uint32_t hi,
-                      uint32_t lo) {
-  memset(out, 0, 16);
-  wr16(out, kind);
-  wr32(out + 4, ns);
-  wr32(out + 8, hi);
-  wr32(out + 12, lo);
-  return 16;
-}
 
 static size_t typed_desc(uint8_t *out, uint8_t kind, uint16_t profile,
                          uint32_t off, uint32_t len) {
   memset(out, 0, 16);
   out[0] = kind;
-  wr16(out + 2, profile);
-  wr32(out + 4, off);
-  wr32(out + 8, len);
+  wc_put_le(out + 2, 2, profile);
+  wc_put_le(out + 4, 4, off);
+  wc_put_le(out + 8, 4, len);
   return 16;
 }
 
 static size_t ext_desc(uint8_t *out, uint16_t kind, uint16_t flags,
                        uint32_t off, uint32_t len) {
   memset(out, 0, 16);
-  wr16(out, kind);
-  wr16(out + 2, flags);
-  wr32(out + 8, off);
-  wr32(out + 12, len);
+  wc_put_le(out, 2, kind);
+  wc_put_le(out + 2, 2, flags);
+  wc_put_le(out + 8, 4, off);
+  wc_put_le(out + 12, 4, len);
   return 16;
 }
 
@@ -134,10 +52,7 @@ static int dec(const uint8_t *body, size_t len, uint32_t bitmap,
   memset(&m, 0, sizeof m);
   m.result_push.payload_kind_bitmap = bitmap;
   m.result_push.payload_frame_count = frames;
-  nnrp_wire_opts o;
-  nnrp_wire_opts_default(&o);
-  o.flags = flags;
-  return nnrp_data_body_decode(NNRP_MSG_RESULT_PUSH, &m, b, body, len, &o, f);
+  return wc_data_decode(NNRP_MSG_RESULT_PUSH, &m, body, len, flags, b, f);
 }
 
 /* ---- Golden: prelude, reference, typed descriptor ----------------------- */
@@ -146,32 +61,20 @@ static int dec(const uint8_t *body, size_t len, uint32_t bitmap,
 static size_t golden_body(uint8_t *out) {
   uint8_t inl[24], ref[16], td[16], tf[14], xd[16];
   uint8_t *g = NULL;
-  CHECK_EQ_INT(inline_blk(inl, NNRP_OBJECT_PROMPT_SEGMENT, "prompt!!", 8), 24);
-  CHECK_EQ_INT(vec_bytes("descriptor.object_reference.tile_index_block", &g),
+  CHECK_EQ_INT(wc_inline_block(inl, NNRP_OBJECT_PROMPT_SEGMENT, "prompt!!", 8),
+               24);
+  CHECK_EQ_INT(wc_vec_hex("descriptor.object_reference.tile_index_block", &g),
                16);
   memcpy(ref, g, 16);
   free(g);
-  CHECK_EQ_INT(vec_bytes("descriptor.typed_payload.structured_event", &g), 16);
+  CHECK_EQ_INT(wc_vec_hex("descriptor.typed_payload.structured_event", &g), 16);
   memcpy(td, g, 16);
   free(g);
   memcpy(tf, "....{\"a\":1}...", 14);
   ext_desc(xd, 0x4242, 0, 0, 5);
   const nnrp_bytes r[6] = {{inl, 24}, {ref, 16}, {td, 16},
                            {tf, 14},  {xd, 16},  {(const uint8_t *)"hello", 5}};
-  return compose(out, r);
-}
-
-static void prelude_enc(const nnrp_prelude *p, uint8_t *out) {
-  const uint32_t v[8] = {p->inline_object_bytes,
-                         p->object_reference_bytes,
-                         p->typed_payload_descriptor_bytes,
-                         p->typed_payload_frame_bytes,
-                         p->extension_descriptor_bytes,
-                         p->extension_payload_bytes,
-                         p->body_flags,
-                         p->reserved};
-  for (int i = 0; i < 8; i++)
-    wr32(out + 4 * i, v[i]);
+  return wc_compose(out, r);
 }
 
 TEST(prelude_golden) {
@@ -179,7 +82,7 @@ TEST(prelude_golden) {
   size_t n = golden_body(body);
   CHECK_EQ_INT(n, 32 + 91);
   uint8_t *g = NULL;
-  CHECK_EQ_INT(vec_bytes("body.prelude", &g), 32);
+  CHECK_EQ_INT(wc_vec_hex("body.prelude", &g), 32);
   CHECK_EQ_MEM(body, g, 32);
   void *h = NULL;
   uint8_t *gb = nnrp_test_guard_copy(body, n, &h);
@@ -188,22 +91,10 @@ TEST(prelude_golden) {
   CHECK_EQ_INT(dec(gb, n, 0x10, 1, 0, &b, &f), 0);
   CHECK_EQ_INT(b.composed, 1);
   CHECK_EQ_INT(b.has_tensor, 0);
-  const cJSON *js = jget(vec("body.prelude"), "fields");
-  CHECK_EQ_U64(b.prelude.inline_object_bytes, jint(js, "inline_object_bytes"));
-  CHECK_EQ_U64(b.prelude.object_reference_bytes,
-               jint(js, "object_reference_bytes"));
-  CHECK_EQ_U64(b.prelude.typed_payload_descriptor_bytes,
-               jint(js, "typed_payload_descriptor_bytes"));
-  CHECK_EQ_U64(b.prelude.typed_payload_frame_bytes,
-               jint(js, "typed_payload_frame_bytes"));
-  CHECK_EQ_U64(b.prelude.extension_descriptor_bytes,
-               jint(js, "extension_descriptor_bytes"));
-  CHECK_EQ_U64(b.prelude.extension_payload_bytes,
-               jint(js, "extension_payload_bytes"));
-  CHECK_EQ_U64(b.prelude.body_flags, jint(js, "body_flags"));
-  CHECK_EQ_U64(b.prelude.reserved, jint(js, "reserved"));
+  const cJSON *js = wc_vec_fields("body.prelude");
+  WC_CHECK_FIELDS(js, NNRP_STRUCT_PRELUDE, &b.prelude, NULL, WC_EXACT);
   uint8_t re[32];
-  prelude_enc(&b.prelude, re);
+  wc_struct_put(NNRP_STRUCT_PRELUDE, &b.prelude, re);
   CHECK_EQ_MEM(re, g, 32);
   /* Regions in wire order, no gaps. */
   static const size_t offs[6] = {32, 56, 72, 88, 102, 118};
@@ -243,35 +134,14 @@ TEST(object_reference_golden) {
   CHECK_EQ_INT(dec(body, n, 0x10, 1, 0, &b, &f), 0);
   nnrp_object_ref r;
   CHECK_EQ_INT(nnrp_data_body_ref(&b, 0, &r), 0);
-  const cJSON *js = jget(vec(name), "fields");
-  CHECK_EQ_U64(r.object_kind, jint(js, "object_kind"));
-  CHECK_EQ_U64(r.ref_flags, jint(js, "ref_flags"));
-  CHECK_EQ_U64(r.cache_namespace, jint(js, "cache_namespace"));
-  CHECK_EQ_U64(r.cache_key_hi, jint(js, "cache_key_hi"));
-  CHECK_EQ_U64(r.cache_key_lo, jint(js, "cache_key_lo"));
+  const cJSON *js = wc_vec_fields(name);
+  WC_CHECK_FIELDS(js, NNRP_STRUCT_OBJECT_REF, &r, NULL, WC_EXACT);
   uint8_t re[16], *g = NULL;
-  ref_blk(re, r.object_kind, r.cache_namespace, r.cache_key_hi, r.cache_key_lo);
-  wr16(re + 2, r.ref_flags);
-  vec_bytes(name, &g);
+  wc_struct_put(NNRP_STRUCT_OBJECT_REF, &r, re);
+  wc_vec_hex(name, &g);
   CHECK_EQ_MEM(re, g, 16);
   free(g);
   CHECK_EQ_INT(nnrp_data_body_ref(&b, 1, &r), NNRP_ERR_NOT_FOUND);
-}
-
-static void check_typed(const nnrp_typed_frame *t, const cJSON *js) {
-  CHECK_EQ_U64(t->payload_kind, jint(js, "payload_kind"));
-  CHECK_EQ_U64(t->descriptor_flags, jint(js, "descriptor_flags"));
-  CHECK_EQ_U64(t->profile_id, jint(js, "profile_id"));
-  CHECK_EQ_U64(t->payload_offset, jint(js, "payload_offset"));
-  CHECK_EQ_U64(t->payload_length, jint(js, "payload_length"));
-  CHECK_EQ_U64(t->reserved, jint(js, "reserved"));
-}
-
-static void typed_enc(const nnrp_typed_frame *t, uint8_t *out) {
-  typed_desc(out, t->payload_kind, t->profile_id, t->payload_offset,
-             t->payload_length);
-  out[1] = t->descriptor_flags;
-  wr32(out + 12, t->reserved);
 }
 
 TEST(typed_descriptor_golden) {
@@ -283,13 +153,14 @@ TEST(typed_descriptor_golden) {
   CHECK_EQ_INT(dec(body, n, 0x10, 1, 0, &b, &f), 0);
   nnrp_typed_frame t;
   CHECK_EQ_INT(nnrp_data_body_typed(&b, 0, &t), 0);
-  check_typed(&t, jget(vec(name), "fields"));
+  WC_CHECK_FIELDS(wc_vec_fields(name), NNRP_STRUCT_TYPED_FRAME, &t, NULL,
+                  WC_EXACT);
   CHECK(t.data.ptr == b.regions[NNRP_REGION_TYPED_FRAMES].ptr + 4);
   CHECK_EQ_INT(t.data.len, 7);
   CHECK_EQ_MEM(t.data.ptr, "{\"a\":1}", 7);
   uint8_t re[16], *g = NULL;
-  typed_enc(&t, re);
-  vec_bytes(name, &g);
+  wc_struct_put(NNRP_STRUCT_TYPED_FRAME, &t, re);
+  wc_vec_hex(name, &g);
   CHECK_EQ_MEM(re, g, 16);
   free(g);
   CHECK_EQ_INT(nnrp_data_body_typed(&b, 1, &t), NNRP_ERR_NOT_FOUND);
@@ -298,39 +169,37 @@ TEST(typed_descriptor_golden) {
 /* descriptor.typed_payload.region_token_audio_video_event with
  * body.typed_payload.frame_region. */
 TEST(typed_region_golden) {
+  const char *dname = "descriptor.typed_payload.region_token_audio_video_event";
   uint8_t *d = NULL, *fr = NULL, body[160];
-  size_t nd =
-      vec_bytes("descriptor.typed_payload.region_token_audio_video_event", &d);
-  size_t nf = vec_bytes("body.typed_payload.frame_region", &fr);
-  const cJSON *fj = jget(vec("body.typed_payload.frame_region"), "fields");
+  size_t nd = wc_vec_hex(dname, &d);
+  size_t nf = wc_vec_hex("body.typed_payload.frame_region", &fr);
+  const cJSON *fj = wc_vec_fields("body.typed_payload.frame_region");
   CHECK_EQ_INT(nd, 64);
-  CHECK_EQ_INT(nf, jint(fj, "typed_payload_frame_bytes"));
+  CHECK_EQ_INT(nf, wc_jval(fj, "typed_payload_frame_bytes"));
   const nnrp_bytes r[6] = {{NULL, 0}, {NULL, 0}, {d, nd},
                            {fr, nf},  {NULL, 0}, {NULL, 0}};
-  size_t n = compose(body, r);
+  size_t n = wc_compose(body, r);
   nnrp_data_body b;
   nnrp_fault f = {0};
   CHECK_EQ_INT(dec(body, n, 0x1E, 4, 0, &b, &f), 0);
   CHECK_EQ_INT(b.typed_count, 4);
-  const cJSON *descs =
-      jget(jget(vec("descriptor.typed_payload.region_token_audio_video_event"),
-                "fields"),
-           "descriptors");
-  const cJSON *utf8 = jget(fj, "frames_utf8");
+  const cJSON *descs = wc_jget(wc_vec_fields(dname), "descriptors");
+  const cJSON *utf8 = wc_jget(fj, "frames_utf8");
   for (uint32_t i = 0; i < 4; i++) {
     nnrp_typed_frame t;
     CHECK_EQ_INT(nnrp_data_body_typed(&b, i, &t), 0);
-    check_typed(&t, cJSON_GetArrayItem(descs, (int)i));
+    WC_CHECK_FIELDS(cJSON_GetArrayItem(descs, (int)i), NNRP_STRUCT_TYPED_FRAME,
+                    &t, NULL, WC_EXACT);
     const char *want = cJSON_GetArrayItem(utf8, (int)i)->valuestring;
     CHECK_EQ_INT(t.data.len, strlen(want));
     CHECK_EQ_MEM(t.data.ptr, want, strlen(want));
     uint8_t re[16];
-    typed_enc(&t, re);
+    wc_struct_put(NNRP_STRUCT_TYPED_FRAME, &t, re);
     CHECK_EQ_MEM(re, d + 16 * i, 16);
   }
   /* T3: the bitmap must hold every descriptor kind (0x08 missing here). */
-  CHECK_FAULT(dec(body, n, 0x16, 4, 0, &b, &f), f, MB, "wire.md §9.4 T3",
-              "payload_kind");
+  WC_FAULT(dec(body, n, 0x16, 4, 0, &b, &f), f, MB, "wire.md §9.4 T3",
+           "payload_kind");
   CHECK_EQ_U64(f.offset, 32 + 32);
   free(d);
   free(fr);
@@ -338,35 +207,26 @@ TEST(typed_region_golden) {
 
 /* vectors/README.md §3: the preview4 prelude (24-byte blocks) is rejected. */
 TEST(preview4_prelude_rejected) {
-  cJSON *cases = nnrp_test_load_json(
-      "conformance/protocol/nnrp-1-preview4/cases/nnrp1-baseline-core.json");
-  const cJSON *c, *hex = NULL;
-  cJSON_ArrayForEach(c, jget(cases, "cases")) {
-    if (strcmp(jget(c, "id")->valuestring, "l0.body_region.prelude.golden") ==
-        0)
-      hex = jget(jget(c, "parameters"), "metadata_hex");
-  }
-  if (!CHECK(hex != NULL)) {
-    cJSON_Delete(cases);
+  size_t n = 0;
+  uint8_t *p = wc_case_hex(PREVIEW4, "l0.body_region.prelude.golden",
+                           "metadata_hex", &n);
+  if (!CHECK(p != NULL))
     return;
-  }
-  uint8_t *p = NULL;
-  CHECK_EQ_INT(nnrp_test_hex_decode(hex->valuestring, &p), 32);
+  CHECK_EQ_INT(n, 32);
   uint8_t body[32 + 107];
   memset(body, 0, sizeof body);
   memcpy(body, p, 32);
   nnrp_data_body b;
   nnrp_fault f = {0};
-  CHECK_FAULT(dec(body, sizeof body, 0x10, 1, 0, &b, &f), f, MB, "wire.md §9.1",
-              "object_reference_bytes");
-  CHECK_FAULT(dec(body, sizeof body, 0x10, 1, LEN, &b, &f), f, MB,
-              "wire.md §9.1", "object_reference_bytes");
+  WC_FAULT(dec(body, sizeof body, 0x10, 1, 0, &b, &f), f, MB, "wire.md §9.1",
+           "object_reference_bytes");
+  WC_FAULT(dec(body, sizeof body, 0x10, 1, LEN, &b, &f), f, MB, "wire.md §9.1",
+           "object_reference_bytes");
   /* Even with 16-byte references the 24-byte descriptor region fails. */
-  wr32(body + 4, 16);
-  CHECK_FAULT(dec(body, sizeof body - 8, 0x10, 1, 0, &b, &f), f, MB,
-              "wire.md §9.1", "typed_payload_descriptor_bytes");
+  wc_put_le(body + 4, 4, 16);
+  WC_FAULT(dec(body, sizeof body - 8, 0x10, 1, 0, &b, &f), f, MB,
+           "wire.md §9.1", "typed_payload_descriptor_bytes");
   free(p);
-  cJSON_Delete(cases);
 }
 
 /* ---- §9.1 prelude rules ------------------------------------------------- */
@@ -379,50 +239,49 @@ TEST(prelude_rules) {
   /* An empty composed body (prelude only) is fine. */
   CHECK_EQ_INT(dec(body, 32, 0x02, 0, 0, &b, &f), 0);
   CHECK_EQ_INT(b.composed, 1);
-  CHECK_FAULT(dec(body, 31, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_len");
-  CHECK_FAULT(dec(NULL, 0, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_len");
+  WC_FAULT(dec(body, 31, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "body_len");
+  WC_FAULT(dec(NULL, 0, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1", "body_len");
   /* 32 + six lengths must equal body_len, both ways. */
-  CHECK_FAULT(dec(body, 33, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_len");
-  wr32(body + 20, 2);
-  CHECK_FAULT(dec(body, 33, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_len");
+  WC_FAULT(dec(body, 33, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "body_len");
+  wc_put_le(body + 20, 4, 2);
+  WC_FAULT(dec(body, 33, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "body_len");
   CHECK_EQ_INT(dec(body, 34, 0x02, 0, 0, &b, &f), 0);
-  wr32(body + 20, 0);
+  wc_put_le(body + 20, 4, 0);
   /* Lengths near 2^32 must not wrap the sum. */
-  wr32(body + 0, 0xFFFFFFF8u);
-  wr32(body + 20, 0x10u);
-  CHECK_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_len");
+  wc_put_le(body + 0, 4, 0xFFFFFFF8u);
+  wc_put_le(body + 20, 4, 0x10u);
+  WC_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "body_len");
   memset(body, 0, 32);
   /* Multiples of 16. */
-  wr32(body + 4, 8);
-  CHECK_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "object_reference_bytes");
+  wc_put_le(body + 4, 4, 8);
+  WC_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "object_reference_bytes");
   CHECK_EQ_U64(f.offset, 4);
   memset(body, 0, 32);
-  wr32(body + 8, 8);
-  CHECK_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "typed_payload_descriptor_bytes");
+  wc_put_le(body + 8, 4, 8);
+  WC_FAULT(dec(body, 40, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "typed_payload_descriptor_bytes");
   memset(body, 0, 32);
-  wr32(body + 16, 24);
-  CHECK_FAULT(dec(body, 56, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "extension_descriptor_bytes");
+  wc_put_le(body + 16, 4, 24);
+  WC_FAULT(dec(body, 56, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "extension_descriptor_bytes");
   memset(body, 0, 32);
   /* T1: 16 x payload_frame_count. */
-  wr32(body + 8, 32);
+  wc_put_le(body + 8, 4, 32);
   typed_desc(body + 32, 0x02, 0, 0, 0);
   typed_desc(body + 48, 0x02, 0, 0, 0);
-  CHECK_FAULT(dec(body, 64, 0x02, 1, 0, &b, &f), f, MB, "wire.md §9.4 T1",
-              "typed_payload_descriptor_bytes");
+  WC_FAULT(dec(body, 64, 0x02, 1, 0, &b, &f), f, MB, "wire.md §9.4 T1",
+           "typed_payload_descriptor_bytes");
   CHECK_EQ_INT(dec(body, 64, 0x02, 2, 0, &b, &f), 0);
   memset(body, 0, 64);
   /* T2: no descriptors, no frame bytes. */
-  wr32(body + 12, 3);
-  CHECK_FAULT(dec(body, 35, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.4 T2",
-              "typed_payload_frame_bytes");
+  wc_put_le(body + 12, 4, 3);
+  WC_FAULT(dec(body, 35, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.4 T2",
+           "typed_payload_frame_bytes");
   memset(body, 0, 64);
 }
 
@@ -431,15 +290,15 @@ TEST(prelude_reserved_strict_lenient) {
   memset(body, 0, sizeof body);
   nnrp_data_body b;
   nnrp_fault f = {0};
-  wr32(body + 24, 1);
-  CHECK_FAULT(dec(body, 32, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "body_flags");
+  wc_put_le(body + 24, 4, 1);
+  WC_FAULT(dec(body, 32, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "body_flags");
   CHECK_EQ_INT(dec(body, 32, 0x02, 0, LEN, &b, &f), 0);
   CHECK_EQ_U64(b.prelude.body_flags, 1); /* kept as read */
-  wr32(body + 24, 0);
-  wr32(body + 28, 0x77);
-  CHECK_FAULT(dec(body, 32, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
-              "reserved");
+  wc_put_le(body + 24, 4, 0);
+  wc_put_le(body + 28, 4, 0x77);
+  WC_FAULT(dec(body, 32, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.1",
+           "reserved");
   CHECK_EQ_INT(dec(body, 32, 0x02, 0, LEN, &b, &f), 0);
   CHECK_EQ_U64(b.prelude.reserved, 0x77);
 }
@@ -451,15 +310,16 @@ static int dec_inline(const uint8_t *reg, size_t n, uint32_t flags,
                       nnrp_data_body *b, nnrp_fault *f, uint8_t *body) {
   const nnrp_bytes r[6] = {{reg, n},  {NULL, 0}, {NULL, 0},
                            {NULL, 0}, {NULL, 0}, {NULL, 0}};
-  size_t len = compose(body, r);
+  size_t len = wc_compose(body, r);
   return dec(body, len, 0x02, 0, flags, b, f);
 }
 
 TEST(inline_blocks_ok_and_iterator) {
   uint8_t reg[128], body[160];
-  size_t n = inline_blk(reg, NNRP_OBJECT_TOOL_SCHEMA, "{}", 2);
-  n += inline_blk(reg + n, NNRP_OBJECT_PROMPT_SEGMENT, NULL, 0);
-  n += inline_blk(reg + n, NNRP_OBJECT_STRUCTURED_EVENT_SCHEMA, "12345678", 8);
+  size_t n = wc_inline_block(reg, NNRP_OBJECT_TOOL_SCHEMA, "{}", 2);
+  n += wc_inline_block(reg + n, NNRP_OBJECT_PROMPT_SEGMENT, NULL, 0);
+  n += wc_inline_block(reg + n, NNRP_OBJECT_STRUCTURED_EVENT_SCHEMA, "12345678",
+                       8);
   CHECK_EQ_INT(n, 24 + 16 + 24);
   nnrp_data_body b;
   nnrp_fault f = {0};
@@ -483,36 +343,36 @@ TEST(inline_block_rules) {
   nnrp_fault f = {0};
   /* Partial header. */
   memset(reg, 0, sizeof reg);
-  wr16(reg, 7);
-  CHECK_FAULT(dec_inline(reg, 8, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "InlineObjectHeader");
+  wc_put_le(reg, 2, 7);
+  WC_FAULT(dec_inline(reg, 8, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "InlineObjectHeader");
   CHECK_EQ_U64(f.offset, 32);
   /* A second, partial header after a good block. */
-  size_t n = inline_blk(reg, 7, "ab", 2);
-  CHECK_FAULT(dec_inline(reg, n + 8, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "InlineObjectHeader");
+  size_t n = wc_inline_block(reg, 7, "ab", 2);
+  WC_FAULT(dec_inline(reg, n + 8, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "InlineObjectHeader");
   CHECK_EQ_U64(f.offset, 32 + 24);
   /* object_kind enum. */
-  wr16(reg, 0);
-  CHECK_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "object_kind");
-  wr16(reg, 10);
-  CHECK_FAULT(dec_inline(reg, n, LEN, &b, &f, body), f, MB, "wire.md §9.2",
-              "object_kind");
-  wr16(reg, 7);
+  wc_put_le(reg, 2, 0);
+  WC_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "object_kind");
+  wc_put_le(reg, 2, 10);
+  WC_FAULT(dec_inline(reg, n, LEN, &b, &f, body), f, MB, "wire.md §9.2",
+           "object_kind");
+  wc_put_le(reg, 2, 7);
   /* Block past the end of the region. */
-  wr32(reg + 8, 9);
-  CHECK_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "object_bytes");
-  wr32(reg + 8, 2);
+  wc_put_le(reg + 8, 4, 9);
+  WC_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "object_bytes");
+  wc_put_le(reg + 8, 4, 2);
   /* Pad missing (region ends right after the payload), pad not zero. */
-  CHECK_FAULT(dec_inline(reg, 18, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "padding");
+  WC_FAULT(dec_inline(reg, 18, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "padding");
   reg[20] = 1;
-  CHECK_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
-              "padding");
-  CHECK_FAULT(dec_inline(reg, n, LEN, &b, &f, body), f, MB, "wire.md §9.2",
-              "padding");
+  WC_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
+           "padding");
+  WC_FAULT(dec_inline(reg, n, LEN, &b, &f, body), f, MB, "wire.md §9.2",
+           "padding");
   CHECK_EQ_U64(f.offset, 32 + 18);
   reg[20] = 0;
   CHECK_EQ_INT(dec_inline(reg, n, 0, &b, &f, body), 0);
@@ -526,15 +386,15 @@ TEST(inline_block_reserved_strict_lenient) {
   } t[] = {{2, 2, "object_flags"}, {6, 2, "reserved0"}, {12, 4, "reserved1"}};
   for (size_t i = 0; i < 3; i++) {
     uint8_t reg[32], body[96];
-    size_t n = inline_blk(reg, 7, "abcd", 4);
+    size_t n = wc_inline_block(reg, 7, "abcd", 4);
     if (t[i].width == 2)
-      wr16(reg + t[i].off, 0x8001);
+      wc_put_le(reg + t[i].off, 2, 0x8001);
     else
-      wr32(reg + t[i].off, 0x8001);
+      wc_put_le(reg + t[i].off, 4, 0x8001);
     nnrp_data_body b;
     nnrp_fault f = {0};
-    CHECK_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
-                t[i].field);
+    WC_FAULT(dec_inline(reg, n, 0, &b, &f, body), f, MB, "wire.md §9.2",
+             t[i].field);
     CHECK_EQ_INT(dec_inline(reg, n, LEN, &b, &f, body), 0);
     nnrp_inline_iter it;
     nnrp_inline_object o;
@@ -550,26 +410,26 @@ TEST(inline_block_reserved_strict_lenient) {
 
 TEST(reference_block_rules) {
   uint8_t refs[32], body[96];
-  ref_blk(refs, 5, 1, 2, 3);
-  ref_blk(refs + 16, 9, 1, 2, 3);
+  wc_ref_block(refs, 5, 1, 2, 3);
+  wc_ref_block(refs + 16, 9, 1, 2, 3);
   const nnrp_bytes r[6] = {{NULL, 0}, {refs, 32}, {NULL, 0},
                            {NULL, 0}, {NULL, 0},  {NULL, 0}};
-  size_t n = compose(body, r);
+  size_t n = wc_compose(body, r);
   nnrp_data_body b;
   nnrp_fault f = {0};
   CHECK_EQ_INT(dec(body, n, 0x02, 0, 0, &b, &f), 0);
   CHECK_EQ_INT(b.ref_count, 2);
-  wr16(body + 32 + 16, 10);
-  CHECK_FAULT(dec(body, n, 0x02, 0, LEN, &b, &f), f, MB, "wire.md §9.3",
-              "object_kind");
+  wc_put_le(body + 32 + 16, 2, 10);
+  WC_FAULT(dec(body, n, 0x02, 0, LEN, &b, &f), f, MB, "wire.md §9.3",
+           "object_kind");
   CHECK_EQ_U64(f.offset, 48);
-  wr16(body + 32 + 16, 0);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.3",
-              "object_kind");
-  wr16(body + 32 + 16, 9);
-  wr16(body + 32 + 2, 0x0100);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.3",
-              "ref_flags");
+  wc_put_le(body + 32 + 16, 2, 0);
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.3",
+           "object_kind");
+  wc_put_le(body + 32 + 16, 2, 9);
+  wc_put_le(body + 32 + 2, 2, 0x0100);
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.3",
+           "ref_flags");
   CHECK_EQ_INT(dec(body, n, 0x02, 0, LEN, &b, &f), 0);
   nnrp_object_ref o;
   CHECK_EQ_INT(nnrp_data_body_ref(&b, 0, &o), 0);
@@ -584,7 +444,7 @@ static size_t typed_body(uint8_t *body, const uint8_t d[32]) {
   const nnrp_bytes r[6] = {{NULL, 0}, {NULL, 0},
                            {d, 32},   {(const uint8_t *)"0123456789", 10},
                            {NULL, 0}, {NULL, 0}};
-  return compose(body, r);
+  return wc_compose(body, r);
 }
 
 TEST(typed_descriptor_rules) {
@@ -604,29 +464,28 @@ TEST(typed_descriptor_rules) {
   static const uint8_t bad[] = {0x00, 0x01, 0x06, 0x80, 0x81, 0xFF};
   for (size_t i = 0; i < sizeof bad; i++) {
     body[32 + 16] = bad[i];
-    CHECK_FAULT(dec(body, n, 0x7F, 2, LEN, &b, &f), f, MB, "wire.md §9.4",
-                "payload_kind");
+    WC_FAULT(dec(body, n, 0x7F, 2, LEN, &b, &f), f, MB, "wire.md §9.4",
+             "payload_kind");
     CHECK_EQ_U64(f.offset, 48);
   }
   body[32 + 16] = 0x40;
   /* descriptor_flags and reserved. */
   body[32 + 1] = 1;
-  CHECK_FAULT(dec(body, n, bm, 2, 0, &b, &f), f, MB, "wire.md §9.4",
-              "descriptor_flags");
+  WC_FAULT(dec(body, n, bm, 2, 0, &b, &f), f, MB, "wire.md §9.4",
+           "descriptor_flags");
   CHECK_EQ_INT(dec(body, n, bm, 2, LEN, &b, &f), 0);
   CHECK_EQ_INT(nnrp_data_body_typed(&b, 0, &t), 0);
   CHECK_EQ_U64(t.descriptor_flags, 0);
   body[32 + 1] = 0;
-  wr32(body + 32 + 12, 5);
-  CHECK_FAULT(dec(body, n, bm, 2, 0, &b, &f), f, MB, "wire.md §9.4",
-              "reserved");
+  wc_put_le(body + 32 + 12, 4, 5);
+  WC_FAULT(dec(body, n, bm, 2, 0, &b, &f), f, MB, "wire.md §9.4", "reserved");
   CHECK_EQ_INT(dec(body, n, bm, 2, LEN, &b, &f), 0);
   CHECK_EQ_INT(nnrp_data_body_typed(&b, 0, &t), 0);
   CHECK_EQ_U64(t.reserved, 5);
-  wr32(body + 32 + 12, 0);
+  wc_put_le(body + 32 + 12, 4, 0);
   /* T3. */
-  CHECK_FAULT(dec(body, n, 0x02, 2, 0, &b, &f), f, MB, "wire.md §9.4 T3",
-              "payload_kind");
+  WC_FAULT(dec(body, n, 0x02, 2, 0, &b, &f), f, MB, "wire.md §9.4 T3",
+           "payload_kind");
   CHECK_EQ_U64(f.offset, 48);
 }
 
@@ -638,25 +497,25 @@ TEST(typed_rule_t4_ranges) {
   typed_desc(d, 0x02, 0, 0, 4);
   typed_desc(d + 16, 0x04, 0, 3, 2);
   size_t n = typed_body(body, d);
-  CHECK_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
+           "payload_offset");
   CHECK_EQ_U64(f.offset, 48 + 4);
   /* Descending order. */
   typed_desc(d, 0x02, 0, 5, 2);
   typed_desc(d + 16, 0x04, 0, 0, 2);
   n = typed_body(body, d);
-  CHECK_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
+           "payload_offset");
   /* End past the region; offset + length overflowing 32 bits. */
   typed_desc(d, 0x02, 0, 0, 2);
   typed_desc(d + 16, 0x04, 0, 8, 3);
   n = typed_body(body, d);
-  CHECK_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
+           "payload_offset");
   typed_desc(d + 16, 0x04, 0, 8, 0xFFFFFFFFu);
   n = typed_body(body, d);
-  CHECK_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x06, 2, 0, &b, &f), f, MB, "wire.md §9.4 T4",
+           "payload_offset");
   /* Exactly to the end is fine. */
   typed_desc(d + 16, 0x04, 0, 8, 2);
   n = typed_body(body, d);
@@ -669,7 +528,7 @@ static size_t ext_body(uint8_t *body, const uint8_t *d, size_t nd) {
   const nnrp_bytes r[6] = {{NULL, 0}, {NULL, 0},
                            {NULL, 0}, {NULL, 0},
                            {d, nd},   {(const uint8_t *)"abcdefgh", 8}};
-  return compose(body, r);
+  return wc_compose(body, r);
 }
 
 TEST(extension_frame_rules) {
@@ -685,32 +544,30 @@ TEST(extension_frame_rules) {
   CHECK_EQ_INT(nnrp_data_body_ext(&b, 1, &x), 0);
   CHECK_EQ_MEM(x.data.ptr, "efgh", 4);
   /* CRITICAL: no kinds are defined, so it is never supported. */
-  wr16(body + 32 + 16 + 2, NNRP_EXT_FLAG_CRITICAL);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f,
-              NNRP_ERR_UNSUPPORTED_CAPABILITY, "wire.md §9.5",
-              "extension_flags");
+  wc_put_le(body + 32 + 16 + 2, 2, NNRP_EXT_FLAG_CRITICAL);
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, NNRP_ERR_UNSUPPORTED_CAPABILITY,
+           "wire.md §9.5", "extension_flags");
   CHECK_EQ_U64(f.offset, 50);
-  CHECK_FAULT(dec(body, n, 0x02, 0, LEN, &b, &f), f,
-              NNRP_ERR_UNSUPPORTED_CAPABILITY, "wire.md §9.5",
-              "extension_flags");
+  WC_FAULT(dec(body, n, 0x02, 0, LEN, &b, &f), f,
+           NNRP_ERR_UNSUPPORTED_CAPABILITY, "wire.md §9.5", "extension_flags");
   /* Unknown flag bits: strict rejects, lenient clears. */
-  wr16(body + 32 + 16 + 2, 0x0002);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
-              "extension_flags");
+  wc_put_le(body + 32 + 16 + 2, 2, 0x0002);
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
+           "extension_flags");
   CHECK_EQ_INT(dec(body, n, 0x02, 0, LEN, &b, &f), 0);
   CHECK_EQ_INT(nnrp_data_body_ext(&b, 1, &x), 0);
   CHECK_EQ_U64(x.extension_flags, 0);
   /* Lenient keeps CRITICAL among unknown bits. */
-  wr16(body + 32 + 16 + 2, 0x8001);
+  wc_put_le(body + 32 + 16 + 2, 2, 0x8001);
   CHECK_EQ_INT(dec(body, n, 0x02, 0, LEN, &b, &f),
                NNRP_ERR_UNSUPPORTED_CAPABILITY);
-  wr16(body + 32 + 16 + 2, 0);
+  wc_put_le(body + 32 + 16 + 2, 2, 0);
   /* reserved0. */
-  wr16(body + 32 + 6, 3);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
-              "reserved0");
+  wc_put_le(body + 32 + 6, 2, 3);
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
+           "reserved0");
   CHECK_EQ_INT(dec(body, n, 0x02, 0, LEN, &b, &f), 0);
-  wr16(body + 32 + 6, 0);
+  wc_put_le(body + 32 + 6, 2, 0);
 }
 
 TEST(extension_frame_ranges_and_order) {
@@ -721,19 +578,19 @@ TEST(extension_frame_ranges_and_order) {
   ext_desc(d, 0x0001, 0, 0, 5);
   ext_desc(d + 16, 0x0002, 0, 4, 4);
   size_t n = ext_body(body, d, 32);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
+           "payload_offset");
   ext_desc(d, 0x0001, 0, 0, 9);
   n = ext_body(body, d, 16);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
+           "payload_offset");
   /* Descriptors are checked in order: a bad range before a CRITICAL frame
    * is MALFORMED; a CRITICAL frame before a bad range is UNSUPPORTED. */
   ext_desc(d, 0x0001, 0, 6, 4);
   ext_desc(d + 16, 0x0002, NNRP_EXT_FLAG_CRITICAL, 0, 2);
   n = ext_body(body, d, 32);
-  CHECK_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
-              "payload_offset");
+  WC_FAULT(dec(body, n, 0x02, 0, 0, &b, &f), f, MB, "wire.md §9.5",
+           "payload_offset");
   ext_desc(d, 0x0002, NNRP_EXT_FLAG_CRITICAL, 0, 2);
   ext_desc(d + 16, 0x0001, 0, 0, 40);
   n = ext_body(body, d, 32);
@@ -744,15 +601,15 @@ TEST(extension_frame_ranges_and_order) {
 /* The internal §9.1-9.5 entry point fills the census used by F/P rules. */
 TEST(composed_decode_census) {
   uint8_t reg[96], refs[48], body[192];
-  size_t n = inline_blk(reg, 7, "x", 1);
-  n += inline_blk(reg + n, 7, "y", 1);
-  n += inline_blk(reg + n, 2, "\x01\x00", 2);
-  ref_blk(refs, 1, 0, 0, 1);
-  ref_blk(refs + 16, 5, 0, 0, 1);
-  ref_blk(refs + 32, 5, 0, 0, 2);
+  size_t n = wc_inline_block(reg, 7, "x", 1);
+  n += wc_inline_block(reg + n, 7, "y", 1);
+  n += wc_inline_block(reg + n, 2, "\x01\x00", 2);
+  wc_ref_block(refs, 1, 0, 0, 1);
+  wc_ref_block(refs + 16, 5, 0, 0, 1);
+  wc_ref_block(refs + 32, 5, 0, 0, 2);
   const nnrp_bytes r[6] = {{reg, n},  {refs, 48}, {NULL, 0},
                            {NULL, 0}, {NULL, 0},  {NULL, 0}};
-  size_t len = compose(body, r);
+  size_t len = wc_compose(body, r);
   nnrp_data_body b;
   nnrp__obj_census c;
   nnrp_fault f = {0};
@@ -795,7 +652,6 @@ TEST(accessors_on_legacy_body) {
 }
 
 int main(void) {
-  g_json = nnrp_test_load_json("seed-line.json");
   RUN(prelude_golden);
   RUN(object_reference_golden);
   RUN(typed_descriptor_golden);
@@ -813,6 +669,6 @@ int main(void) {
   RUN(extension_frame_ranges_and_order);
   RUN(composed_decode_census);
   RUN(accessors_on_legacy_body);
-  cJSON_Delete(g_json);
+  wc_vectors_free();
   TEST_MAIN_END();
 }

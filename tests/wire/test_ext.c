@@ -6,11 +6,10 @@
  * lenient-mode acceptance, the iterator and the encoder.
  */
 #include "harness.h"
-#include "vectors.h"
+#include "wire_check.h"
 
 #include <nnrp/nnrp_wire.h>
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,137 +18,6 @@
 #define SHA NNRP_MSG_SERVER_HELLO_ACK
 #define LENIENT NNRP_WIRE_LENIENT
 
-static cJSON *g_root;
-
-/* ---- JSON helpers ---------------------------------------------------------
- */
-
-static const cJSON *vector(const char *name) {
-  const cJSON *v;
-  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(g_root, "vectors")) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-    if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-      return v;
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
-
-static const char *vstr(const cJSON *v, const char *key) {
-  const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, key);
-  return cJSON_IsString(s) ? s->valuestring : NULL;
-}
-
-/* A JSON integer: a number, or a string whose first token is a decimal or
- * 0x number ("2 PREFER_TCP", "0x0001 CRITICAL"). */
-static int json_u64(const cJSON *v, uint64_t *out) {
-  if (cJSON_IsNumber(v)) {
-    *out = (uint64_t)v->valuedouble;
-    return v->valuedouble >= 0;
-  }
-  if (cJSON_IsString(v)) {
-    char *end = NULL;
-    unsigned long long x = strtoull(v->valuestring, &end, 0);
-    *out = (uint64_t)x;
-    return end != v->valuestring;
-  }
-  return 0;
-}
-
-static int check_json_value(const char *vec, const char *field,
-                            const cJSON *expect, uint64_t actual) {
-  uint64_t want = 0;
-  if (!CHECK(json_u64(expect, &want))) {
-    fprintf(stderr, "  %s: field %s is not an integer\n", vec, field);
-    return 0;
-  }
-  if (!CHECK_EQ_U64(actual, want)) {
-    fprintf(stderr, "  %s: field %s\n", vec, field);
-    return 0;
-  }
-  return 1;
-}
-
-/* ---- field table: JSON field name -> nnrp_hello_exts member -----------------
- */
-
-typedef struct fdesc {
-  const char *name;
-  size_t off;
-  size_t size;
-} fdesc;
-
-#define FD(json, member)                                                       \
-  {                                                                            \
-    json, offsetof(nnrp_hello_exts, member),                                   \
-        sizeof(((nnrp_hello_exts *)0)->member)                                 \
-  }
-
-static const fdesc ext_fields[] = {
-    FD("transport_policy", transport_policy.transport_policy),
-    FD("reserved_u8", transport_policy.accepted_transport_policy),
-    FD("accepted_transport_policy", transport_policy.accepted_transport_policy),
-    FD("reserved_u16", transport_policy.reserved),
-    FD("preferred_transport_id", transport_policy.transport_id),
-    FD("active_transport_id", transport_policy.transport_id),
-    FD("session_loss_tolerance", loss_tolerance.loss_tolerance),
-    FD("accepted_loss_tolerance", loss_tolerance.loss_tolerance),
-    FD("payload_kind_bitmap", payload_caps.payload_kind_bitmap),
-    FD("critical_extension_frame_bitmap",
-       payload_caps.critical_extension_frame_bitmap),
-    FD("accepted_payload_kind_bitmap", payload_caps.payload_kind_bitmap),
-    FD("accepted_critical_extension_frame_bitmap",
-       payload_caps.critical_extension_frame_bitmap),
-};
-
-static uint64_t fget(const void *base, const fdesc *d) {
-  const uint8_t *p = (const uint8_t *)base + d->off;
-  uint8_t v8;
-  uint16_t v16;
-  uint32_t v32;
-  uint64_t v64;
-  switch (d->size) {
-  case 1:
-    memcpy(&v8, p, 1);
-    return v8;
-  case 2:
-    memcpy(&v16, p, 2);
-    return v16;
-  case 4:
-    memcpy(&v32, p, 4);
-    return v32;
-  default:
-    memcpy(&v64, p, 8);
-    return v64;
-  }
-}
-
-static const fdesc *ext_field(const char *name) {
-  for (size_t i = 0; i < sizeof ext_fields / sizeof ext_fields[0]; i++)
-    if (strcmp(ext_fields[i].name, name) == 0)
-      return &ext_fields[i];
-  return NULL;
-}
-
-/* Compares every field of one entry object (ext_type, ext_flags, ext_len
- * and the payload fields) with the entry e and the decoded block x. */
-static void compare_entry(const char *vec, const cJSON *fields,
-                          const nnrp_ext_entry *e, const nnrp_hello_exts *x) {
-  const cJSON *fv;
-  cJSON_ArrayForEach(fv, fields) {
-    const char *k = fv->string;
-    if (strcmp(k, "ext_type") == 0)
-      check_json_value(vec, k, fv, e->ext_type);
-    else if (strcmp(k, "ext_flags") == 0)
-      check_json_value(vec, k, fv, e->ext_flags);
-    else if (strcmp(k, "ext_len") == 0)
-      check_json_value(vec, k, fv, e->payload.len);
-    else if (ext_field(k) != NULL)
-      check_json_value(vec, k, fv, fget(x, ext_field(k)));
-    else if (!CHECK(0))
-      fprintf(stderr, "  %s: no mapping for field %s\n", vec, k);
-  }
-}
-
 /* ---- block builders --------------------------------------------------------
  */
 
@@ -157,14 +25,9 @@ static void compare_entry(const char *vec, const cJSON *fields,
 static void add(uint8_t *buf, size_t *len, uint16_t type, uint16_t flags,
                 const void *payload, uint32_t n) {
   uint8_t *p = buf + *len;
-  p[0] = (uint8_t)type;
-  p[1] = (uint8_t)(type >> 8);
-  p[2] = (uint8_t)flags;
-  p[3] = (uint8_t)(flags >> 8);
-  p[4] = (uint8_t)n;
-  p[5] = (uint8_t)(n >> 8);
-  p[6] = (uint8_t)(n >> 16);
-  p[7] = (uint8_t)(n >> 24);
+  wc_put_le(p, 2, type);
+  wc_put_le(p + 2, 2, flags);
+  wc_put_le(p + 4, 4, n);
   if (n)
     memcpy(p + 8, payload, n);
   size_t padded = (n + 7u) & ~(size_t)7u;
@@ -203,16 +66,16 @@ static void expect_value_fault(uint8_t msg, uint16_t t, const uint8_t pl[8],
 TEST(vectors_single_entries) {
   int seen = 0;
   const cJSON *v;
-  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(g_root, "vectors")) {
-    const char *name = vstr(v, "name");
-    if (strcmp(vstr(v, "kind"), "extension") != 0 ||
+  cJSON_ArrayForEach(v, wc_vectors()) {
+    const char *name = wc_jget(v, "name")->valuestring;
+    if (strcmp(wc_jget(v, "kind")->valuestring, "extension") != 0 ||
         strncmp(name, "extension.0x", 12) != 0)
       continue;
     seen++;
-    int msg = nnrp_msg_type_from_name(vstr(v, "message_type"));
+    int msg = nnrp_msg_type_from_name(wc_jget(v, "message_type")->valuestring);
     CHECK(msg == CH || msg == SHA);
     uint8_t *bytes = NULL;
-    size_t n = nnrp_test_hex_decode(vstr(v, "hex"), &bytes);
+    size_t n = wc_vec_hex(name, &bytes);
     nnrp_hello_exts x;
     nnrp_fault f;
     if (!CHECK_EQ_INT(nnrp_ext_block_decode((uint8_t)msg, &x, bytes, n, 0, &f),
@@ -228,7 +91,7 @@ TEST(vectors_single_entries) {
     nnrp_ext_entry e;
     nnrp_ext_iter_init(&it, x.block);
     CHECK_EQ_INT(nnrp_ext_iter_next(&it, &e), 1);
-    compare_entry(name, cJSON_GetObjectItemCaseSensitive(v, "fields"), &e, &x);
+    wc_check_ext_entry(wc_jget(v, "fields"), &e, &x);
     CHECK_EQ_INT(nnrp_ext_iter_next(&it, &e), 0);
     /* The entry names exactly one standard extension. */
     uint32_t bit = (e.ext_type == 0x0101 || e.ext_type == 0x0102)
@@ -249,13 +112,12 @@ TEST(vectors_single_entries) {
 }
 
 TEST(vector_two_entries) {
-  const cJSON *v = vector("extension.block.two_entries");
-  const cJSON *fields = cJSON_GetObjectItemCaseSensitive(v, "fields");
+  const char *name = "extension.block.two_entries";
+  const cJSON *fields = wc_vec_fields(name);
   uint8_t *bytes = NULL;
-  size_t n = nnrp_test_hex_decode(vstr(v, "hex"), &bytes);
+  size_t n = wc_vec_hex(name, &bytes);
   uint64_t block_bytes = 0;
-  CHECK(json_u64(cJSON_GetObjectItemCaseSensitive(fields, "block_bytes"),
-                 &block_bytes));
+  CHECK(wc_jnum(wc_jget(fields, "block_bytes"), &block_bytes));
   CHECK_EQ_U64(n, block_bytes);
 
   /* Structure: both entries, their payloads and padding. */
@@ -264,15 +126,15 @@ TEST(vector_two_entries) {
   nnrp_ext_iter_init(&it, (nnrp_bytes){bytes, n});
   const cJSON *je;
   int i = 0;
-  cJSON_ArrayForEach(je, cJSON_GetObjectItemCaseSensitive(fields, "entries")) {
+  cJSON_ArrayForEach(je, wc_jget(fields, "entries")) {
     if (!CHECK(i < 2 && nnrp_ext_iter_next(&it, &e[i]) == 1))
       break;
     uint64_t t = 0, fl = 0, len = 0, pad = 0;
-    CHECK(json_u64(cJSON_GetObjectItemCaseSensitive(je, "ext_type"), &t));
-    CHECK(json_u64(cJSON_GetObjectItemCaseSensitive(je, "ext_flags"), &fl));
-    CHECK(json_u64(cJSON_GetObjectItemCaseSensitive(je, "ext_len"), &len));
-    CHECK(json_u64(cJSON_GetObjectItemCaseSensitive(je, "padding"), &pad));
-    const char *utf8 = vstr(je, "payload_utf8");
+    CHECK(wc_jnum(wc_jget(je, "ext_type"), &t));
+    CHECK(wc_jnum(wc_jget(je, "ext_flags"), &fl));
+    CHECK(wc_jnum(wc_jget(je, "ext_len"), &len));
+    CHECK(wc_jnum(wc_jget(je, "padding"), &pad));
+    const char *utf8 = wc_jget(je, "payload_utf8")->valuestring;
     CHECK_EQ_U64(e[i].ext_type, t);
     CHECK_EQ_U64(e[i].ext_flags, fl);
     CHECK_EQ_U64(e[i].payload.len, len);
@@ -847,7 +709,6 @@ TEST(encode_errors) {
 }
 
 int main(void) {
-  g_root = nnrp_test_load_json("seed-line.json");
   RUN(vectors_single_entries);
   RUN(vector_two_entries);
   RUN(rule1_short_entry_header);
@@ -870,6 +731,6 @@ int main(void) {
   RUN(encode_client_standard_order);
   RUN(encode_server_with_model_name);
   RUN(encode_errors);
-  cJSON_Delete(g_root);
+  wc_vectors_free();
   TEST_MAIN_END();
 }

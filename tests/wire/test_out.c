@@ -9,15 +9,9 @@
 
 #include "harness.h"
 #include "wire/wire_int.h"
+#include "wire_check.h"
 
 #define CANARY 0xA5u
-
-static int all_canary(const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i] != CANARY)
-      return 0;
-  return 1;
-}
 
 TEST(init_defaults) {
   uint8_t s[16];
@@ -184,16 +178,16 @@ TEST(scratch_too_small_writes_nothing) {
   CHECK_EQ_U64(o.scratch_len, 5); /* unchanged by the failures */
   CHECK_EQ_U64(o.total, 5);
   CHECK_EQ_U64(o.iov_len, 1);
-  CHECK(all_canary(mem + 5, sizeof(mem) - 5));
+  CHECK(wc_all_eq(mem + 5, sizeof(mem) - 5, CANARY));
   CHECK_EQ_INT(nnrp__out_bytes(&o, "678", 3), 0); /* exactly full */
   CHECK(nnrp__out_reserve(&o, 1) == NULL);
-  CHECK(all_canary(mem + 8, sizeof(mem) - 8));
+  CHECK(wc_all_eq(mem + 8, sizeof(mem) - 8, CANARY));
   /* Contiguous mode: a large "reference" is a copy and fails the same. */
   uint8_t big[100] = {0};
   nnrp_out_init(&o, mem, 8, NULL, 0);
   memset(mem, CANARY, sizeof(mem));
   CHECK_EQ_INT(nnrp__out_ref(&o, big, sizeof(big)), NNRP_ERR_BUFFER_TOO_SMALL);
-  CHECK(all_canary(mem, sizeof(mem)));
+  CHECK(wc_all_eq(mem, sizeof(mem), CANARY));
   CHECK_EQ_U64(o.total, 0);
 }
 
@@ -217,7 +211,7 @@ TEST(iov_array_too_small_writes_nothing) {
   CHECK_EQ_U64(o.iov_len, 2);
   CHECK_EQ_U64(o.scratch_len, 1);
   CHECK_EQ_U64(o.total, 101);
-  CHECK(all_canary((const uint8_t *)&iov[2], sizeof(iov[2])));
+  CHECK(wc_all_eq((const uint8_t *)&iov[2], sizeof(iov[2]), CANARY));
   /* Extending the referenced run still works without a new entry. */
   uint8_t run[300];
   nnrp_out_reset(&o);
@@ -239,9 +233,9 @@ TEST(flatten_checks_cap) {
   uint8_t dst[128];
   memset(dst, CANARY, sizeof(dst));
   CHECK_EQ_INT(nnrp_out_flatten(&o, dst, 81), NNRP_ERR_BUFFER_TOO_SMALL);
-  CHECK(all_canary(dst, sizeof(dst)));
+  CHECK(wc_all_eq(dst, sizeof(dst), CANARY));
   CHECK_EQ_INT(nnrp_out_flatten(&o, dst, 82), 82);
-  CHECK(all_canary(dst + 82, sizeof(dst) - 82));
+  CHECK(wc_all_eq(dst + 82, sizeof(dst) - 82, CANARY));
   /* Empty output flattens to nothing, even into NULL. */
   nnrp_out_reset(&o);
   CHECK_EQ_INT(nnrp_out_flatten(&o, NULL, 0), 0);

@@ -5,7 +5,6 @@
  * legacy packet, the typed/mixed/reference body vectors, and one negative
  * test per rule: M1-M4, step 17/18, the legacy body rules and F1-F14.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,234 +12,61 @@
 
 #include "guard.h"
 #include "harness.h"
-#include "vectors.h"
 #include "wire/wire_int.h"
-
-static cJSON *g_json;
+#include "wire_check.h"
 
 #define MB NNRP_ERR_MALFORMED_BODY
 #define UC NNRP_ERR_UNSUPPORTED_CAPABILITY
 #define LEN NNRP_WIRE_LENIENT
 #define FS NNRP_MSG_FRAME_SUBMIT
 
-#define CHECK_FAULT(rc, f, e, r, fld)                                          \
-  do {                                                                         \
-    CHECK_EQ_INT((rc), (e));                                                   \
-    CHECK_EQ_INT((f).err, (e));                                                \
-    CHECK_EQ_STR((f).rule, (r));                                               \
-    CHECK_EQ_STR((f).field, (fld));                                            \
-  } while (0)
-
-/* ---- Vectors and JSON --------------------------------------------------- */
-
-static const cJSON *vec(const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(g_json, "vectors");
-  const cJSON *v;
-  cJSON_ArrayForEach(v, arr) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-    if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-      return v;
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
-
-static size_t vec_bytes(const char *name, uint8_t **out) {
-  const cJSON *h = cJSON_GetObjectItemCaseSensitive(vec(name), "hex");
-  return nnrp_test_hex_decode(h->valuestring, out);
-}
-
-static const cJSON *jget(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (v == NULL)
-    harness_die(__FILE__, __LINE__, k);
-  return v;
-}
-
-/* A number, or a string starting with one ("0x06", "1 CAMERA_BLOCK"). */
-static uint64_t jnum(const cJSON *v) {
-  if (cJSON_IsString(v))
-    return strtoull(v->valuestring, NULL, 0);
-  return (uint64_t)v->valuedouble;
-}
-
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* ---- Field table of nnrp_frame_submit ----------------------------------- */
-
-#define F(x)                                                                   \
-  { #x, offsetof(nnrp_frame_submit, x), sizeof(((nnrp_frame_submit *)0)->x) }
-static const struct {
-  const char *name;
-  size_t off, size;
-} fields[] = {
-    F(src_width),           F(src_height),          F(tile_width),
-    F(tile_height),         F(tile_count),          F(section_count),
-    F(frame_class),         F(input_profile),       F(tile_index_mode),
-    F(reserved0),           F(latency_budget_ms),   F(target_fps_x100),
-    F(retry_of_frame),      F(tile_base_id),        F(camera_bytes),
-    F(tile_index_bytes),    F(reserved1),           F(reserved2),
-    F(submit_mode),         F(budget_policy),       F(loss_tolerance_policy),
-    F(reserved3),           F(object_ref_mask),     F(dependency_frame_id),
-    F(payload_kind_bitmap), F(payload_frame_count), F(reserved4)};
-#undef F
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-static int field_idx(const char *name) {
-  for (size_t i = 0; i < NFIELDS; i++)
-    if (strcmp(fields[i].name, name) == 0)
-      return (int)i;
-  harness_die(__FILE__, __LINE__, name);
-}
-
-static uint64_t fget(const nnrp_frame_submit *s, const char *name) {
-  const uint8_t *p = (const uint8_t *)s + fields[field_idx(name)].off;
-  uint8_t v8;
-  uint16_t v16;
-  uint32_t v32;
-  uint64_t v64;
-  switch (fields[field_idx(name)].size) {
-  case 1:
-    memcpy(&v8, p, 1);
-    return v8;
-  case 2:
-    memcpy(&v16, p, 2);
-    return v16;
-  case 4:
-    memcpy(&v32, p, 4);
-    return v32;
-  default:
-    memcpy(&v64, p, 8);
-    return v64;
-  }
-}
-
-static void fset(nnrp_frame_submit *s, const char *name, uint64_t v) {
-  uint8_t *p = (uint8_t *)s + fields[field_idx(name)].off;
-  uint8_t v8 = (uint8_t)v;
-  uint16_t v16 = (uint16_t)v;
-  uint32_t v32 = (uint32_t)v;
-  switch (fields[field_idx(name)].size) {
-  case 1:
-    memcpy(p, &v8, 1);
-    break;
-  case 2:
-    memcpy(p, &v16, 2);
-    break;
-  case 4:
-    memcpy(p, &v32, 4);
-    break;
-  default:
-    memcpy(p, &v, 8);
-    break;
-  }
-}
-
-/* Every field of a JSON metadata object equals the decoded struct. */
-static void check_fields(const nnrp_frame_submit *s, const cJSON *js) {
-  size_t n = 0;
-  const cJSON *e;
-  cJSON_ArrayForEach(e, js) {
-    uint64_t got = fget(s, e->string);
-    if (got != jnum(e))
-      harness_fail(__FILE__, __LINE__, e->string);
-    n++;
-  }
-  CHECK_EQ_INT(n, NFIELDS);
-}
-
-static nnrp_frame_submit meta_from_context(const cJSON *ctx) {
-  nnrp_frame_submit s;
-  memset(&s, 0, sizeof s);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, ctx) fset(&s, e->string, jnum(e));
-  return s;
-}
+#define SUBMIT NNRP_STRUCT_FRAME_SUBMIT
+#define PREVIEW4                                                               \
+  "conformance/protocol/nnrp-1-preview4/cases/nnrp1-baseline-core.json"
 
 /* ---- Metadata ----------------------------------------------------------- */
 
 static uint8_t *mixed_meta(void) {
   uint8_t *b = NULL;
-  CHECK_EQ_INT(vec_bytes("metadata.frame_submit.mixed", &b), 72);
+  CHECK_EQ_INT(wc_vec_hex("metadata.frame_submit.mixed", &b), 72);
   return b;
 }
 
-static int mdec(const uint8_t *in, uint32_t flags, nnrp_meta *m,
-                nnrp_fault *f) {
-  return nnrp_meta_decode(FS, m, in, 72, flags, f);
-}
-
 TEST(meta_golden_mixed) {
-  uint8_t *b = mixed_meta();
-  void *h = NULL;
-  uint8_t *g = nnrp_test_guard_copy(b, 72, &h);
   nnrp_meta m;
-  nnrp_fault f = {0};
-  CHECK_EQ_INT(mdec(g, 0, &m, &f), 0);
-  check_fields(&m.frame_submit,
-               jget(vec("metadata.frame_submit.mixed"), "fields"));
-  uint8_t out[72];
-  memset(out, 0xAA, sizeof out);
-  CHECK_EQ_INT(nnrp_meta_encode(FS, &m, out, sizeof out), 72);
-  CHECK_EQ_MEM(out, b, 72);
-  memset(out, 0xAA, sizeof out);
-  nnrp__frame_submit_meta_enc(&m, out);
-  CHECK_EQ_MEM(out, b, 72);
-  /* The per-message function directly, and the exact length rule. */
-  memset(&m, 0, sizeof m);
-  CHECK_EQ_INT(nnrp__frame_submit_meta_dec(&m, g, 0, &f), 0);
+  wc_check_meta_golden("metadata.frame_submit.mixed", &m);
   CHECK_EQ_U64(m.frame_submit.payload_kind_bitmap, 0x11);
-  CHECK_FAULT(nnrp_meta_decode(FS, &m, g, 71, 0, &f), f, MB,
-              "wire.md §15 step 13", "meta_len");
-  nnrp_test_guard_free(h);
-  free(b);
 }
 
 /* vectors/README.md §3: preview4 puts operation_id at bytes 40-47. */
 TEST(meta_preview4_rejected) {
-  cJSON *cases = nnrp_test_load_json(
-      "conformance/protocol/nnrp-1-preview4/cases/nnrp1-baseline-core.json");
-  const cJSON *c, *hex = NULL;
-  cJSON_ArrayForEach(c, jget(cases, "cases")) {
-    if (strcmp(jget(c, "id")->valuestring, "l0.frame_submit.metadata.golden") ==
-        0)
-      hex = jget(jget(c, "parameters"), "metadata_hex");
-  }
-  if (!CHECK(hex != NULL)) {
-    cJSON_Delete(cases);
+  size_t n = 0;
+  uint8_t *b = wc_case_hex(PREVIEW4, "l0.frame_submit.metadata.golden",
+                           "metadata_hex", &n);
+  if (!CHECK(b != NULL))
     return;
-  }
-  uint8_t *b = NULL;
-  CHECK_EQ_INT(nnrp_test_hex_decode(hex->valuestring, &b), 72);
+  CHECK_EQ_INT(n, 72);
   nnrp_meta m;
   nnrp_fault f = {0};
-  CHECK_FAULT(mdec(b, 0, &m, &f), f, MB, "wire.md §6.1 M2", "reserved1");
+  WC_FAULT(wc_meta_decode(FS, b, 0, &m, &f), f, MB, "wire.md §6.1 M2",
+           "reserved1");
   CHECK_EQ_U64(f.offset, 36);
   /* Lenient ignores reserved fields and keeps them as read. */
-  CHECK_EQ_INT(mdec(b, LEN, &m, &f), 0);
+  CHECK_EQ_INT(wc_meta_decode(FS, b, LEN, &m, &f), 0);
   CHECK_EQ_U64(m.frame_submit.reserved1, 0x0506070800000000ull);
   CHECK_EQ_U64(m.frame_submit.reserved2, 0x01020304ull);
   uint8_t out[72];
   nnrp__frame_submit_meta_enc(&m, out);
   CHECK_EQ_MEM(out, b, 72);
   free(b);
-  cJSON_Delete(cases);
 }
 
 /* Patches one byte range of the golden metadata, decodes. */
 static int mpatch(size_t off, int width, uint64_t v, uint32_t flags,
                   nnrp_meta *m, nnrp_fault *f) {
   uint8_t *b = mixed_meta();
-  for (int i = 0; i < width; i++)
-    b[off + (size_t)i] = (uint8_t)(v >> (8 * i));
-  int rc = mdec(b, flags, m, f);
+  wc_put_le(b + off, (unsigned)width, v);
+  int rc = wc_meta_decode(FS, b, flags, m, f);
   free(b);
   return rc;
 }
@@ -261,8 +87,8 @@ TEST(meta_rule_m1) {
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
     nnrp_meta m;
     nnrp_fault f = {0};
-    CHECK_FAULT(mpatch(t[i].off, 1, t[i].v, 0, &m, &f), f, MB,
-                "wire.md §6.1 M1", t[i].field);
+    WC_FAULT(mpatch(t[i].off, 1, t[i].v, 0, &m, &f), f, MB, "wire.md §6.1 M1",
+             t[i].field);
     CHECK_EQ_U64(f.offset, t[i].off);
     int rc = mpatch(t[i].off, 1, t[i].v, LEN, &m, &f);
     CHECK_EQ_INT(rc, t[i].lenient_ok ? 0 : MB);
@@ -278,14 +104,14 @@ TEST(meta_rule_m1) {
   for (uint64_t v = 0; v <= 3; v++)
     CHECK_EQ_INT(mpatch(54, 1, v, 0, &m, &f), 0);
   /* object_ref_mask and payload_kind_bitmap: rejected in both modes. */
-  CHECK_FAULT(mpatch(56, 4, 0x13, 0, &m, &f), f, MB, "wire.md §6.1 M1",
-              "object_ref_mask");
-  CHECK_FAULT(mpatch(56, 4, 0x13, LEN, &m, &f), f, MB, "wire.md §6.1 M1",
-              "object_ref_mask");
-  CHECK_FAULT(mpatch(64, 4, 0x91, 0, &m, &f), f, MB, "wire.md §6.1 M1",
-              "payload_kind_bitmap");
-  CHECK_FAULT(mpatch(64, 4, 0x100011, LEN, &m, &f), f, MB, "wire.md §6.1 M1",
-              "payload_kind_bitmap");
+  WC_FAULT(mpatch(56, 4, 0x13, 0, &m, &f), f, MB, "wire.md §6.1 M1",
+           "object_ref_mask");
+  WC_FAULT(mpatch(56, 4, 0x13, LEN, &m, &f), f, MB, "wire.md §6.1 M1",
+           "object_ref_mask");
+  WC_FAULT(mpatch(64, 4, 0x91, 0, &m, &f), f, MB, "wire.md §6.1 M1",
+           "payload_kind_bitmap");
+  WC_FAULT(mpatch(64, 4, 0x100011, LEN, &m, &f), f, MB, "wire.md §6.1 M1",
+           "payload_kind_bitmap");
 }
 
 TEST(meta_rule_m2) {
@@ -298,15 +124,11 @@ TEST(meta_rule_m2) {
            {44, 8, "reserved2"},
            {55, 1, "reserved3"},
            {70, 2, "reserved4"}};
-  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-    nnrp_meta m;
-    nnrp_fault f = {0};
-    CHECK_FAULT(mpatch(t[i].off, t[i].width, 0x80, 0, &m, &f), f, MB,
-                "wire.md §6.1 M2", t[i].field);
-    CHECK_EQ_U64(f.offset, t[i].off);
-    CHECK_EQ_INT(mpatch(t[i].off, t[i].width, 0x80, LEN, &m, &f), 0);
-    CHECK_EQ_U64(fget(&m.frame_submit, t[i].field), 0x80);
-  }
+  uint8_t *b = mixed_meta();
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    WC_RESERVED(FS, b, t[i].off, (unsigned)t[i].width, 0x80, "wire.md §6.1 M2",
+                t[i].field);
+  free(b);
 }
 
 /* A valid non-tensor metadata (token chunks only), encoded. */
@@ -333,110 +155,38 @@ TEST(meta_rule_m3) {
   nnrp_meta m;
   nnrp_fault f = {0};
   nontensor_meta(b);
-  CHECK_EQ_INT(mdec(b, 0, &m, &f), 0);
+  CHECK_EQ_INT(wc_meta_decode(FS, b, 0, &m, &f), 0);
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
     nontensor_meta(b);
     b[t[i].off] = 1;
-    CHECK_FAULT(mdec(b, 0, &m, &f), f, MB, "wire.md §6.1 M3", t[i].field);
+    WC_FAULT(wc_meta_decode(FS, b, 0, &m, &f), f, MB, "wire.md §6.1 M3",
+             t[i].field);
     CHECK_EQ_U64(f.offset, t[i].off);
-    CHECK_FAULT(mdec(b, LEN, &m, &f), f, MB, "wire.md §6.1 M3", t[i].field);
+    WC_FAULT(wc_meta_decode(FS, b, LEN, &m, &f), f, MB, "wire.md §6.1 M3",
+             t[i].field);
     /* The same field is fine with the TENSOR bit. */
     b[64] |= NNRP_PAYLOAD_KIND_TENSOR;
-    CHECK_EQ_INT(mdec(b, 0, &m, &f), 0);
+    CHECK_EQ_INT(wc_meta_decode(FS, b, 0, &m, &f), 0);
   }
 }
 
 TEST(meta_rule_m4) {
   nnrp_meta m;
   nnrp_fault f = {0};
-  CHECK_FAULT(mpatch(52, 1, NNRP_SUBMIT_MODE_INLINE, 0, &m, &f), f, MB,
-              "wire.md §6.1 M4", "object_ref_mask");
-  CHECK_FAULT(mpatch(56, 4, 0, 0, &m, &f), f, MB, "wire.md §6.1 M4",
-              "object_ref_mask"); /* MIXED without references */
+  WC_FAULT(mpatch(52, 1, NNRP_SUBMIT_MODE_INLINE, 0, &m, &f), f, MB,
+           "wire.md §6.1 M4", "object_ref_mask");
+  WC_FAULT(mpatch(56, 4, 0, 0, &m, &f), f, MB, "wire.md §6.1 M4",
+           "object_ref_mask"); /* MIXED without references */
   uint8_t *b = mixed_meta();
   b[52] = NNRP_SUBMIT_MODE_REFERENCE;
-  CHECK_EQ_INT(mdec(b, 0, &m, &f), 0);
-  wr32(b + 56, 0);
-  CHECK_FAULT(mdec(b, LEN, &m, &f), f, MB, "wire.md §6.1 M4",
-              "object_ref_mask");
+  CHECK_EQ_INT(wc_meta_decode(FS, b, 0, &m, &f), 0);
+  wc_put_le(b + 56, 4, 0);
+  WC_FAULT(wc_meta_decode(FS, b, LEN, &m, &f), f, MB, "wire.md §6.1 M4",
+           "object_ref_mask");
   free(b);
 }
 
 /* ---- Legacy packet and body (§8.1) -------------------------------------- */
-
-static void check_section_json(const nnrp_section_view *s, const cJSON *js) {
-  static const char *names[] = {"role_id",
-                                "codec_id",
-                                "dtype_id",
-                                "layout_id",
-                                "scale_policy",
-                                "flags",
-                                "element_count_per_tile",
-                                "codec_table_bytes",
-                                "length_table_bytes",
-                                "payload_bytes",
-                                "payload_stride_bytes",
-                                "reserved"};
-  const uint32_t got[] = {s->desc.role_id,
-                          s->desc.codec_id,
-                          s->desc.dtype_id,
-                          s->desc.layout_id,
-                          s->desc.scale_policy,
-                          s->desc.flags,
-                          s->desc.element_count_per_tile,
-                          s->desc.codec_table_bytes,
-                          s->desc.length_table_bytes,
-                          s->desc.payload_bytes,
-                          s->desc.payload_stride_bytes,
-                          s->desc.reserved};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    CHECK_EQ_U64(got[i], jnum(jget(js, names[i])));
-  const cJSON *tiles = jget(js, "tiles");
-  nnrp_tile_data_iter it;
-  nnrp_tile_data_iter_init(&it, s);
-  const cJSON *t;
-  cJSON_ArrayForEach(t, tiles) {
-    nnrp_bytes tb;
-    uint8_t codec = 0xEE, *want = NULL;
-    if (!CHECK(nnrp_tile_data_iter_next(&it, &tb, &codec) == 1))
-      return;
-    size_t n = nnrp_test_hex_decode(t->valuestring, &want);
-    CHECK_EQ_INT(tb.len, n);
-    if (tb.len == n)
-      CHECK_EQ_MEM(tb.ptr, want, n);
-    CHECK_EQ_INT(codec, s->desc.codec_id);
-    free(want);
-  }
-  nnrp_bytes tb;
-  CHECK_EQ_INT(nnrp_tile_data_iter_next(&it, &tb, NULL), 0);
-}
-
-static void check_ids(const nnrp_tile_index *ti, const cJSON *ids) {
-  nnrp_tile_iter it;
-  uint32_t id = 0;
-  nnrp_tile_iter_init(&it, ti);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, ids) {
-    if (!CHECK(nnrp_tile_iter_next(&it, &id) == 1))
-      return;
-    CHECK_EQ_U64(id, jnum(e));
-  }
-  CHECK_EQ_INT(nnrp_tile_iter_next(&it, &id), 0);
-}
-
-static void check_sections(const nnrp_tensor_view *tv, const cJSON *secs) {
-  nnrp_section_iter it;
-  nnrp_section_view s;
-  nnrp_section_iter_init(&it, tv);
-  CHECK_EQ_INT(tv->section_count, cJSON_GetArraySize(secs));
-  const cJSON *js;
-  cJSON_ArrayForEach(js, secs) {
-    if (!CHECK(nnrp_section_iter_next(&it, &s) == 1))
-      return;
-    check_section_json(&s, js);
-  }
-  CHECK_EQ_INT(nnrp_section_iter_next(&it, &s), 0);
-}
 
 static void check_legacy_body(const nnrp_data_body *b, const cJSON *jb) {
   CHECK_EQ_INT(b->composed, 0);
@@ -444,34 +194,35 @@ static void check_legacy_body(const nnrp_data_body *b, const cJSON *jb) {
   CHECK_EQ_U64(b->slots_inline, NNRP_SLOT_CAMERA | NNRP_SLOT_TILE_INDEX |
                                     NNRP_SLOT_SECTION_TABLE);
   CHECK_EQ_U64(b->slots_referenced, 0);
-  const char *cam = jget(jb, "camera_block_utf8")->valuestring;
+  const char *cam = wc_jget(jb, "camera_block_utf8")->valuestring;
   CHECK_EQ_INT(b->camera.len, strlen(cam));
   CHECK_EQ_MEM(b->camera.ptr, cam, strlen(cam));
-  check_ids(&b->tensor.tiles, jget(jb, "tile_ids"));
-  check_sections(&b->tensor, jget(jb, "sections"));
+  wc_check_tile_ids(&b->tensor.tiles, wc_jget(jb, "tile_ids"));
+  wc_check_sections(&b->tensor, wc_jget(jb, "sections"));
 }
 
 TEST(packet_legacy_inline_tensor) {
   const char *name = "packet.frame_submit.legacy_inline_tensor";
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   uint8_t *pk = NULL;
-  size_t n = vec_bytes(name, &pk);
+  size_t n = wc_vec_hex(name, &pk);
   void *h = NULL;
   uint8_t *g = nnrp_test_guard_copy(pk, n, &h);
   nnrp_packet p;
   nnrp_fault f = {0};
   CHECK_EQ_INT(nnrp_packet_decode(&p, g, n, NULL, &f), 0);
-  const cJSON *jh = jget(js, "header");
-  CHECK_EQ_U64(p.hdr.msg_type, jnum(jget(jh, "msg_type")));
-  CHECK_EQ_U64(p.hdr.flags, jnum(jget(jh, "flags")));
-  CHECK_EQ_U64(p.hdr.meta_len, jnum(jget(jh, "meta_len")));
-  CHECK_EQ_U64(p.hdr.body_len, jnum(jget(jh, "body_len")));
-  CHECK_EQ_U64(p.hdr.session_id, jnum(jget(jh, "session_id")));
-  CHECK_EQ_U64(p.hdr.frame_id, jnum(jget(jh, "frame_id")));
-  CHECK_EQ_U64(p.hdr.view_id, jnum(jget(jh, "view_id")));
-  CHECK_EQ_U64(p.hdr.trace_id, jnum(jget(jh, "trace_id")));
-  check_fields(&p.m.frame_submit, jget(js, "metadata"));
-  check_legacy_body(&p.b.data, jget(js, "body"));
+  const cJSON *jh = wc_jget(js, "header");
+  CHECK_EQ_U64(p.hdr.msg_type, wc_jval(jh, "msg_type"));
+  CHECK_EQ_U64(p.hdr.flags, wc_jval(jh, "flags"));
+  CHECK_EQ_U64(p.hdr.meta_len, wc_jval(jh, "meta_len"));
+  CHECK_EQ_U64(p.hdr.body_len, wc_jval(jh, "body_len"));
+  CHECK_EQ_U64(p.hdr.session_id, wc_jval(jh, "session_id"));
+  CHECK_EQ_U64(p.hdr.frame_id, wc_jval(jh, "frame_id"));
+  CHECK_EQ_U64(p.hdr.view_id, wc_jval(jh, "view_id"));
+  CHECK_EQ_U64(p.hdr.trace_id, wc_jval(jh, "trace_id"));
+  WC_CHECK_FIELDS(wc_jget(js, "metadata"), SUBMIT, &p.m.frame_submit, NULL,
+                  WC_EXACT);
+  check_legacy_body(&p.b.data, wc_jget(js, "body"));
   CHECK(p.b.data.camera.ptr == g + 40 + 72);
   /* The same through the metadata and body decoders. */
   nnrp_meta m;
@@ -479,14 +230,14 @@ TEST(packet_legacy_inline_tensor) {
   CHECK_EQ_INT(nnrp_meta_decode(FS, &m, g + 40, 72, 0, &f), 0);
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, g + 112, n - 112, NULL, &f),
                0);
-  check_legacy_body(&b, jget(js, "body"));
+  check_legacy_body(&b, wc_jget(js, "body"));
   uint8_t re[72];
   nnrp__frame_submit_meta_enc(&m, re);
   CHECK_EQ_MEM(re, g + 40, 72);
   /* A body fault is reported packet-relative by the packet decoder. */
   pk[40 + 72 + 8 + 4 + 1] = 1; /* pad after the tile index */
-  CHECK_FAULT(nnrp_packet_decode(&p, pk, n, NULL, &f), f, MB,
-              "wire.md §8.3 rule 2", "padding");
+  WC_FAULT(nnrp_packet_decode(&p, pk, n, NULL, &f), f, MB,
+           "wire.md §8.3 rule 2", "padding");
   CHECK_EQ_U64(f.offset, 40 + 72 + 8 + 4);
   nnrp_test_guard_free(h);
   free(pk);
@@ -495,7 +246,7 @@ TEST(packet_legacy_inline_tensor) {
 /* Metadata and body of the legacy packet vector. */
 static size_t legacy_parts(nnrp_meta *m, uint8_t *body) {
   uint8_t *pk = NULL;
-  size_t n = vec_bytes("packet.frame_submit.legacy_inline_tensor", &pk);
+  size_t n = wc_vec_hex("packet.frame_submit.legacy_inline_tensor", &pk);
   CHECK_EQ_INT(nnrp_meta_decode(FS, m, pk + 40, 72, 0, NULL), 0);
   memcpy(body, pk + 112, n - 112);
   free(pk);
@@ -504,10 +255,7 @@ static size_t legacy_parts(nnrp_meta *m, uint8_t *body) {
 
 static int bdec(const nnrp_meta *m, const uint8_t *body, size_t len,
                 uint32_t flags, nnrp_data_body *b, nnrp_fault *f) {
-  nnrp_wire_opts o;
-  nnrp_wire_opts_default(&o);
-  o.flags = flags;
-  return nnrp_data_body_decode(FS, m, b, body, len, &o, f);
+  return wc_data_decode(FS, m, body, len, flags, b, f);
 }
 
 TEST(legacy_body_rules_8_1) {
@@ -518,21 +266,20 @@ TEST(legacy_body_rules_8_1) {
   nnrp_data_body b;
   nnrp_fault f = {0};
   /* Camera block missing. */
-  CHECK_FAULT(bdec(&m, body, 7, 0, &b, &f), f, MB, "wire.md §8.1",
-              "camera_bytes");
+  WC_FAULT(bdec(&m, body, 7, 0, &b, &f), f, MB, "wire.md §8.1", "camera_bytes");
   /* A tensor body follows but its pad is missing. */
   m.frame_submit.camera_bytes = 6;
-  CHECK_FAULT(bdec(&m, body, 7, 0, &b, &f), f, MB, "wire.md §8.1", "pad");
+  WC_FAULT(bdec(&m, body, 7, 0, &b, &f), f, MB, "wire.md §8.1", "pad");
   CHECK_EQ_U64(f.offset, 6);
   /* Pad not zero: strict rejects, lenient accepts (§8.1 "zero (strict)"). */
-  CHECK_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.1", "pad");
+  WC_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.1", "pad");
   CHECK_EQ_INT(bdec(&m, body, n, LEN, &b, &f), 0);
   CHECK_EQ_INT(b.camera.len, 6);
   CHECK_EQ_MEM(b.camera.ptr, "camera", 6);
   /* body_len = camera_bytes: the tensor body is empty. */
   m.frame_submit.camera_bytes = 8;
-  CHECK_FAULT(bdec(&m, body, 8, 0, &b, &f), f, MB, "wire.md §8.3 rule 1",
-              "tile_index_bytes");
+  WC_FAULT(bdec(&m, body, 8, 0, &b, &f), f, MB, "wire.md §8.3 rule 1",
+           "tile_index_bytes");
   m.frame_submit.tile_index_bytes = 0;
   m.frame_submit.section_count = 0;
   m.frame_submit.tile_index_mode = NNRP_TILE_INDEX_DENSE_RANGE;
@@ -548,61 +295,40 @@ TEST(legacy_body_rules_8_1) {
   /* Tensor faults are offset from the body start. */
   n = legacy_parts(&m, body);
   m.frame_submit.tile_count = 3;
-  CHECK_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.4 RAW_U16",
-              "tile_index_bytes");
+  WC_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.4 RAW_U16",
+           "tile_index_bytes");
   CHECK_EQ_U64(f.offset, 8);
   n = legacy_parts(&m, body);
   body[8 + 8 + 3] = 9; /* dtype_id of the section */
-  CHECK_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.5", "dtype_id");
+  WC_FAULT(bdec(&m, body, n, 0, &b, &f), f, MB, "wire.md §8.5", "dtype_id");
   CHECK_EQ_U64(f.offset, 16 + 3);
 }
 
 /* ---- Composed body vectors ---------------------------------------------- */
 
 static void check_typed_json(const nnrp_data_body *b, const cJSON *js) {
-  const cJSON *descs = jget(js, "descriptors");
-  const cJSON *utf8 = jget(js, "frames_utf8");
+  const cJSON *descs = wc_jget(js, "descriptors");
+  const cJSON *utf8 = wc_jget(js, "frames_utf8");
   CHECK_EQ_INT(b->typed_count, cJSON_GetArraySize(descs));
   for (uint32_t i = 0; i < b->typed_count; i++) {
     const cJSON *d = cJSON_GetArrayItem(descs, (int)i);
     nnrp_typed_frame t;
     CHECK_EQ_INT(nnrp_data_body_typed(b, i, &t), 0);
-    CHECK_EQ_U64(t.payload_kind, jnum(jget(d, "payload_kind")));
-    CHECK_EQ_U64(t.descriptor_flags, jnum(jget(d, "descriptor_flags")));
-    CHECK_EQ_U64(t.profile_id, jnum(jget(d, "profile_id")));
-    CHECK_EQ_U64(t.payload_offset, jnum(jget(d, "payload_offset")));
-    CHECK_EQ_U64(t.payload_length, jnum(jget(d, "payload_length")));
-    CHECK_EQ_U64(t.reserved, jnum(jget(d, "reserved")));
+    WC_CHECK_FIELDS(d, NNRP_STRUCT_TYPED_FRAME, &t, NULL, WC_EXACT);
     const char *s = cJSON_GetArrayItem(utf8, (int)i)->valuestring;
     CHECK_EQ_INT(t.data.len, strlen(s));
     CHECK_EQ_MEM(t.data.ptr, s, strlen(s));
   }
 }
 
-static void check_prelude_json(const nnrp_prelude *p, const cJSON *js) {
-  CHECK_EQ_U64(p->inline_object_bytes, jnum(jget(js, "inline_object_bytes")));
-  CHECK_EQ_U64(p->object_reference_bytes,
-               jnum(jget(js, "object_reference_bytes")));
-  CHECK_EQ_U64(p->typed_payload_descriptor_bytes,
-               jnum(jget(js, "typed_payload_descriptor_bytes")));
-  CHECK_EQ_U64(p->typed_payload_frame_bytes,
-               jnum(jget(js, "typed_payload_frame_bytes")));
-  CHECK_EQ_U64(p->extension_descriptor_bytes,
-               jnum(jget(js, "extension_descriptor_bytes")));
-  CHECK_EQ_U64(p->extension_payload_bytes,
-               jnum(jget(js, "extension_payload_bytes")));
-  CHECK_EQ_U64(p->body_flags, jnum(jget(js, "body_flags")));
-  CHECK_EQ_U64(p->reserved, jnum(jget(js, "reserved")));
-}
-
 /* Decodes a body vector with the metadata of its metadata_context. */
 static int ctx_decode(const char *name, nnrp_meta *m, nnrp_data_body *b,
                       uint8_t **body, size_t *len, void **guard) {
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   memset(m, 0, sizeof *m);
-  m->frame_submit = meta_from_context(jget(js, "metadata_context"));
+  wc_set_fields(SUBMIT, &m->frame_submit, wc_jget(js, "metadata_context"));
   uint8_t *raw = NULL;
-  *len = vec_bytes(name, &raw);
+  *len = wc_vec_hex(name, &raw);
   *body = nnrp_test_guard_copy(raw, *len, guard);
   free(raw);
   /* The context must itself be a valid metadata. */
@@ -625,7 +351,7 @@ TEST(body_typed_only) {
   size_t n;
   void *h = NULL;
   CHECK_EQ_INT(ctx_decode(name, &m, &b, &body, &n, &h), 0);
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   CHECK_EQ_INT(b.composed, 1);
   CHECK_EQ_INT(b.has_tensor, 0);
   CHECK_EQ_U64(b.slots_inline, 0);
@@ -634,7 +360,8 @@ TEST(body_typed_only) {
   CHECK_EQ_INT(b.ref_count, 0);
   CHECK_EQ_INT(b.ext_count, 0);
   CHECK_EQ_INT(b.camera.len, 0);
-  check_prelude_json(&b.prelude, jget(js, "prelude"));
+  WC_CHECK_FIELDS(wc_jget(js, "prelude"), NNRP_STRUCT_PRELUDE, &b.prelude, NULL,
+                  WC_EXACT);
   check_typed_json(&b, js);
   nnrp_test_guard_free(h);
 }
@@ -647,14 +374,15 @@ TEST(body_mixed_tensor_typed_inline) {
   size_t n;
   void *h = NULL;
   CHECK_EQ_INT(ctx_decode(name, &m, &b, &body, &n, &h), 0);
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   CHECK_EQ_INT(b.composed, 1);
   CHECK_EQ_INT(b.has_tensor, 1);
   CHECK_EQ_U64(b.slots_inline, 0x7);
   CHECK_EQ_U64(b.slots_referenced, 0);
-  check_prelude_json(&b.prelude, jget(js, "prelude"));
+  WC_CHECK_FIELDS(wc_jget(js, "prelude"), NNRP_STRUCT_PRELUDE, &b.prelude, NULL,
+                  WC_EXACT);
   check_typed_json(&b, js);
-  const cJSON *objs = jget(js, "inline_objects");
+  const cJSON *objs = wc_jget(js, "inline_objects");
   CHECK_EQ_INT(b.inline_count, cJSON_GetArraySize(objs));
   nnrp_inline_iter it;
   nnrp_inline_object o;
@@ -663,20 +391,20 @@ TEST(body_mixed_tensor_typed_inline) {
   cJSON_ArrayForEach(jo, objs) {
     if (!CHECK(nnrp_inline_iter_next(&it, &o) == 1))
       break;
-    CHECK_EQ_U64(o.object_kind, jnum(jget(jo, "object_kind")));
-    CHECK_EQ_U64(o.object_bytes, jnum(jget(jo, "object_bytes")));
+    CHECK_EQ_U64(o.object_kind, wc_jval(jo, "object_kind"));
+    CHECK_EQ_U64(o.object_bytes, wc_jval(jo, "object_bytes"));
     CHECK_EQ_INT(o.data.len, o.object_bytes);
     if (o.object_kind == NNRP_OBJECT_CAMERA_BLOCK) {
-      const char *s = jget(jo, "payload_utf8")->valuestring;
+      const char *s = wc_jget(jo, "payload_utf8")->valuestring;
       CHECK_EQ_MEM(o.data.ptr, s, strlen(s));
       CHECK(b.camera.ptr == o.data.ptr && b.camera.len == strlen(s));
     } else if (o.object_kind == NNRP_OBJECT_TILE_INDEX_BLOCK) {
       CHECK(b.tensor.tiles.block.ptr == o.data.ptr);
       CHECK_EQ_INT(b.tensor.tiles.mode, NNRP_TILE_INDEX_RAW_U16);
-      check_ids(&b.tensor.tiles, jget(jo, "tile_ids"));
+      wc_check_tile_ids(&b.tensor.tiles, wc_jget(jo, "tile_ids"));
     } else {
       CHECK(b.tensor.sections.ptr == o.data.ptr);
-      check_sections(&b.tensor, jget(jo, "sections"));
+      wc_check_sections(&b.tensor, wc_jget(jo, "sections"));
     }
   }
   CHECK_EQ_INT(nnrp_inline_iter_next(&it, &o), 0);
@@ -691,7 +419,7 @@ TEST(body_mixed_mode_references) {
   size_t n;
   void *h = NULL;
   CHECK_EQ_INT(ctx_decode(name, &m, &b, &body, &n, &h), 0);
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   CHECK_EQ_INT(b.composed, 1);
   CHECK_EQ_INT(b.has_tensor, 1);
   CHECK_EQ_U64(b.slots_inline, NNRP_SLOT_SECTION_TABLE);
@@ -699,28 +427,25 @@ TEST(body_mixed_mode_references) {
   CHECK_EQ_INT(b.camera.len, 0);
   CHECK_EQ_INT(b.tensor.tiles.block.len, 0);
   CHECK_EQ_INT(b.tensor.section_count, 1);
-  check_prelude_json(&b.prelude, jget(js, "prelude"));
-  const cJSON *objs = jget(js, "inline_objects");
+  WC_CHECK_FIELDS(wc_jget(js, "prelude"), NNRP_STRUCT_PRELUDE, &b.prelude, NULL,
+                  WC_EXACT);
+  const cJSON *objs = wc_jget(js, "inline_objects");
   nnrp_inline_iter it;
   nnrp_inline_object o;
   nnrp_inline_iter_init(&it, &b);
   CHECK_EQ_INT(nnrp_inline_iter_next(&it, &o), 1);
   CHECK_EQ_U64(o.object_kind,
-               jnum(jget(cJSON_GetArrayItem(objs, 0), "object_kind")));
+               wc_jval(cJSON_GetArrayItem(objs, 0), "object_kind"));
   CHECK_EQ_U64(o.object_bytes,
-               jnum(jget(cJSON_GetArrayItem(objs, 0), "object_bytes")));
+               wc_jval(cJSON_GetArrayItem(objs, 0), "object_bytes"));
   CHECK_EQ_INT(nnrp_inline_iter_next(&it, &o), 0);
-  const cJSON *refs = jget(js, "object_references");
+  const cJSON *refs = wc_jget(js, "object_references");
   CHECK_EQ_INT(b.ref_count, cJSON_GetArraySize(refs));
   for (uint32_t i = 0; i < b.ref_count; i++) {
     const cJSON *jr = cJSON_GetArrayItem(refs, (int)i);
     nnrp_object_ref r;
     CHECK_EQ_INT(nnrp_data_body_ref(&b, i, &r), 0);
-    CHECK_EQ_U64(r.object_kind, jnum(jget(jr, "object_kind")));
-    CHECK_EQ_U64(r.ref_flags, jnum(jget(jr, "ref_flags")));
-    CHECK_EQ_U64(r.cache_namespace, jnum(jget(jr, "cache_namespace")));
-    CHECK_EQ_U64(r.cache_key_hi, jnum(jget(jr, "cache_key_hi")));
-    CHECK_EQ_U64(r.cache_key_lo, jnum(jget(jr, "cache_key_lo")));
+    WC_CHECK_FIELDS(jr, NNRP_STRUCT_OBJECT_REF, &r, NULL, WC_EXACT);
   }
   /* The section table decodes with the metadata tile_count (2 tiles). */
   nnrp_section_iter si;
@@ -748,7 +473,7 @@ static size_t kind_payload(uint16_t kind, uint8_t *out) {
   }
   if (kind == NNRP_OBJECT_TENSOR_SECTION_TABLE) {
     uint8_t *pk = NULL;
-    vec_bytes("packet.frame_submit.legacy_inline_tensor", &pk);
+    wc_vec_hex("packet.frame_submit.legacy_inline_tensor", &pk);
     memcpy(out, pk + 112 + 16, 44);
     free(pk);
     return 44;
@@ -761,29 +486,17 @@ static size_t kind_payload(uint16_t kind, uint8_t *out) {
  * (namespace 1, key (kind, index)), and no typed or extension frames. */
 static size_t fbody(uint8_t *out, const uint16_t *inl, size_t ninl,
                     const uint16_t *refs, size_t nrefs) {
-  size_t off = 32;
-  memset(out, 0, 32);
+  uint8_t reg[2][512], pl[64];
+  size_t n[2] = {0, 0};
   for (size_t i = 0; i < ninl; i++) {
-    uint8_t *h = out + off;
-    uint32_t n = (uint32_t)kind_payload(inl[i], h + 16);
-    size_t total = (16u + n + 7u) & ~(size_t)7u;
-    memset(h, 0, 16);
-    memset(h + 16 + n, 0, total - 16 - n);
-    wr16(h, inl[i]);
-    wr32(h + 8, n);
-    off += total;
+    uint32_t len = (uint32_t)kind_payload(inl[i], pl);
+    n[0] += wc_inline_block(reg[0] + n[0], inl[i], pl, len);
   }
-  wr32(out, (uint32_t)(off - 32));
-  for (size_t i = 0; i < nrefs; i++) {
-    memset(out + off, 0, 16);
-    wr16(out + off, refs[i]);
-    wr32(out + off + 4, 1);
-    wr32(out + off + 8, refs[i]);
-    wr32(out + off + 12, (uint32_t)i);
-    off += 16;
-  }
-  wr32(out + 4, (uint32_t)(16 * nrefs));
-  return off;
+  for (size_t i = 0; i < nrefs; i++)
+    n[1] += wc_ref_block(reg[1] + n[1], refs[i], 1, refs[i], (uint32_t)i);
+  const nnrp_bytes r[6] = {{reg[0], n[0]}, {reg[1], n[1]}, {NULL, 0},
+                           {NULL, 0},      {NULL, 0},      {NULL, 0}};
+  return wc_compose(out, r);
 }
 
 /* Metadata of a tensor submit (TENSOR | TOKEN_CHUNK so INLINE is composed):
@@ -867,41 +580,35 @@ TEST(f1_to_f7_slots) {
   const uint16_t st[] = {3}, cr[] = {1, 2}, all[] = {1, 2, 3};
   /* F1: bypassing the metadata decoder. */
   m = fmeta(2, 0x13, st, 1);
-  CHECK_FAULT(FRUN_M(st, cr, &b, &f), f, MB, "wire.md §9.6 F1",
-              "object_ref_mask");
+  WC_FAULT(FRUN_M(st, cr, &b, &f), f, MB, "wire.md §9.6 F1", "object_ref_mask");
   /* F2: INLINE with a mask; INLINE with a reference region. */
-  CHECK_FAULT(FRUN(0, 3, st, cr, &b, &f), f, MB, "wire.md §9.6 F2",
-              "object_ref_mask");
+  WC_FAULT(FRUN(0, 3, st, cr, &b, &f), f, MB, "wire.md §9.6 F2",
+           "object_ref_mask");
   const uint16_t r7[] = {7};
-  CHECK_FAULT(FRUN(0, 0, all, r7, &b, &f), f, MB, "wire.md §9.6 F2",
-              "object_reference_bytes");
+  WC_FAULT(FRUN(0, 0, all, r7, &b, &f), f, MB, "wire.md §9.6 F2",
+           "object_reference_bytes");
   CHECK_EQ_U64(f.offset, 32 + 24 + 24 + 64);
   /* F3: two inline cameras; two camera references. */
   const uint16_t cam2[] = {1, 1, 2, 3};
-  CHECK_FAULT(frun(0, 0, cam2, 4, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F3",
-              "object_kind");
+  WC_FAULT(frun(0, 0, cam2, 4, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F3",
+           "object_kind");
   const uint16_t ts[] = {2, 3}, c2[] = {1, 1};
-  CHECK_FAULT(FRUN(2, 1, ts, c2, &b, &f), f, MB, "wire.md §9.6 F3",
-              "object_kind");
+  WC_FAULT(FRUN(2, 1, ts, c2, &b, &f), f, MB, "wire.md §9.6 F3", "object_kind");
   /* F4: slot referenced and inline; slot set without its reference. */
   const uint16_t c1[] = {1};
-  CHECK_FAULT(FRUN(2, 1, all, c1, &b, &f), f, MB, "wire.md §9.6 F4",
-              "object_kind");
-  CHECK_FAULT(FRUN(2, 3, st, c1, &b, &f), f, MB, "wire.md §9.6 F4",
-              "object_ref_mask");
+  WC_FAULT(FRUN(2, 1, all, c1, &b, &f), f, MB, "wire.md §9.6 F4",
+           "object_kind");
+  WC_FAULT(FRUN(2, 3, st, c1, &b, &f), f, MB, "wire.md §9.6 F4",
+           "object_ref_mask");
   /* F5: a reference of a slot whose bit is clear. */
-  CHECK_FAULT(FRUN(2, 1, st, cr, &b, &f), f, MB, "wire.md §9.6 F5",
-              "object_kind");
+  WC_FAULT(FRUN(2, 1, st, cr, &b, &f), f, MB, "wire.md §9.6 F5", "object_kind");
   /* F6: REFERENCE mode with an inline slot object. */
-  CHECK_FAULT(FRUN(1, 3, st, cr, &b, &f), f, MB, "wire.md §9.6 F6",
-              "object_kind");
+  WC_FAULT(FRUN(1, 3, st, cr, &b, &f), f, MB, "wire.md §9.6 F6", "object_kind");
   /* F7: wrong order; a non-slot kind among the references. */
   const uint16_t rc[] = {2, 1}, c7[] = {1, 7};
-  CHECK_FAULT(FRUN(2, 3, st, rc, &b, &f), f, MB, "wire.md §9.6 F7",
-              "object_kind");
+  WC_FAULT(FRUN(2, 3, st, rc, &b, &f), f, MB, "wire.md §9.6 F7", "object_kind");
   CHECK_EQ_U64(f.offset, 32 + 64);
-  CHECK_FAULT(FRUN(2, 1, ts, c7, &b, &f), f, MB, "wire.md §9.6 F7",
-              "object_kind");
+  WC_FAULT(FRUN(2, 1, ts, c7, &b, &f), f, MB, "wire.md §9.6 F7", "object_kind");
   CHECK_EQ_U64(f.offset, 32 + 24 + 64 + 16);
 }
 
@@ -913,59 +620,59 @@ TEST(f8_to_f14_tensor_objects) {
   /* F8: inline camera of another size; camera_bytes without a camera. */
   m = fmeta(0, 0, all, 3);
   m.frame_submit.camera_bytes = 9;
-  CHECK_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F8",
-              "object_bytes");
+  WC_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F8",
+           "object_bytes");
   CHECK_EQ_U64(f.offset, 32 + 8);
   m = fmeta(2, 3, st, 1);
   m.frame_submit.camera_bytes = 8;
-  CHECK_FAULT(FRUN_M(st, cr, &b, &f), f, MB, "wire.md §9.6 F8", "camera_bytes");
+  WC_FAULT(FRUN_M(st, cr, &b, &f), f, MB, "wire.md §9.6 F8", "camera_bytes");
   /* F9: size, then decoding under the metadata's mode. */
   m = fmeta(0, 0, all, 3);
   m.frame_submit.tile_index_bytes = 6;
-  CHECK_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F9",
-              "object_bytes");
+  WC_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F9",
+           "object_bytes");
   m = fmeta(0, 0, all, 3);
   m.frame_submit.tile_index_mode = NNRP_TILE_INDEX_BITSET;
-  CHECK_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §8.4 BITSET",
-              "tile_count");
+  WC_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §8.4 BITSET",
+           "tile_count");
   CHECK_EQ_U64(f.offset, 32 + 24 + 16);
   m = fmeta(0, 0, all, 3);
   m.frame_submit.tile_index_mode = NNRP_TILE_INDEX_DENSE_RANGE;
-  CHECK_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB,
-              "wire.md §8.4 DENSE_RANGE", "tile_index_bytes");
+  WC_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB,
+           "wire.md §8.4 DENSE_RANGE", "tile_index_bytes");
   /* F10: no tile index at all while tile_count > 0 (DENSE_RANGE too). */
   const uint16_t cs[] = {1, 3};
   m = fmeta(0, 0, cs, 2);
   m.frame_submit.tile_index_mode = NNRP_TILE_INDEX_DENSE_RANGE;
-  CHECK_FAULT(frun_m(&m, cs, 2, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F10",
-              "tile_count");
+  WC_FAULT(frun_m(&m, cs, 2, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F10",
+           "tile_count");
   /* F11: referenced tile index with tile_index_bytes. */
   const uint16_t r2[] = {2};
   m = fmeta(2, 2, cs, 2);
   m.frame_submit.tile_index_bytes = 4;
-  CHECK_FAULT(FRUN_M(cs, r2, &b, &f), f, MB, "wire.md §9.6 F11",
-              "tile_index_bytes");
+  WC_FAULT(FRUN_M(cs, r2, &b, &f), f, MB, "wire.md §9.6 F11",
+           "tile_index_bytes");
   /* F12: the inline section table must parse with section_count. */
   m = fmeta(0, 0, all, 3);
   m.frame_submit.section_count = 2;
-  CHECK_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §8.3 rule 4",
-              "padding");
+  WC_FAULT(frun_m(&m, all, 3, NULL, 0, &b, &f), f, MB, "wire.md §8.3 rule 4",
+           "padding");
   CHECK_EQ_U64(f.offset, 32 + 24 + 24 + 16 + 44);
   /* F13: sections announced, no table inline or referenced. */
   const uint16_t ct[] = {1, 2};
-  CHECK_FAULT(frun(0, 0, ct, 2, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F13",
-              "section_count");
+  WC_FAULT(frun(0, 0, ct, 2, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F13",
+           "section_count");
   /* F14: REFERENCE without any reference slot. */
   m = fmeta(1, 0, NULL, 0);
   m.frame_submit.tile_count = 0;
   m.frame_submit.section_count = 0;
-  CHECK_FAULT(frun_m(&m, NULL, 0, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F14",
-              "object_ref_mask");
+  WC_FAULT(frun_m(&m, NULL, 0, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F14",
+           "object_ref_mask");
   m = fmeta(2, 0, NULL, 0);
   m.frame_submit.tile_count = 0;
   m.frame_submit.section_count = 0;
-  CHECK_FAULT(frun_m(&m, NULL, 0, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F14",
-              "object_ref_mask");
+  WC_FAULT(frun_m(&m, NULL, 0, NULL, 0, &b, &f), f, MB, "wire.md §9.6 F14",
+           "object_ref_mask");
 }
 
 /* ---- Steps 17 and 18, form selection ------------------------------------ */
@@ -979,34 +686,35 @@ TEST(step17_negotiation) {
   nnrp_wire_opts o;
   nnrp_wire_opts_default(&o);
   o.payload_kinds = NNRP_PAYLOAD_KIND_TOKEN_CHUNK;
-  CHECK_FAULT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), f, UC,
-              "wire.md §15 step 17", "payload_kind_bitmap");
+  WC_FAULT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), f, UC,
+           "wire.md §15 step 17", "payload_kind_bitmap");
   o.payload_kinds = 0x7F;
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), 0);
   /* Referenced kinds against cache_objects (bit kind-1). */
   nnrp_data_body b2;
   uint8_t *vb = NULL;
-  size_t vn = vec_bytes("body.frame_submit.mixed_mode_references", &vb);
+  size_t vn = wc_vec_hex("body.frame_submit.mixed_mode_references", &vb);
   nnrp_meta mm;
   memset(&mm, 0, sizeof mm);
-  mm.frame_submit = meta_from_context(
-      jget(jget(vec("body.frame_submit.mixed_mode_references"), "fields"),
-           "metadata_context"));
+  wc_set_fields(
+      SUBMIT, &mm.frame_submit,
+      wc_jget(wc_vec_fields("body.frame_submit.mixed_mode_references"),
+              "metadata_context"));
   o.cache_objects = 0x0001; /* camera only: the tile index is refused */
-  CHECK_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), f, UC,
-              "wire.md §15 step 17", "object_ref_mask");
+  WC_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), f, UC,
+           "wire.md §15 step 17", "object_ref_mask");
   o.cache_objects = 0x0002;
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), UC);
   o.cache_objects = 0x0003;
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), 0);
   /* Cache disabled: any reference is refused; inline submits are fine. */
   o.cache_objects = 0;
-  CHECK_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), f, UC,
-              "wire.md §15 step 17", "object_ref_mask");
+  WC_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, vn, &o, &f), f, UC,
+           "wire.md §15 step 17", "object_ref_mask");
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), 0);
   /* Step 17 comes before the body structure. */
-  CHECK_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, 5, &o, &f), f, UC,
-              "wire.md §15 step 17", "object_ref_mask");
+  WC_FAULT(nnrp_data_body_decode(FS, &mm, &b2, vb, 5, &o, &f), f, UC,
+           "wire.md §15 step 17", "object_ref_mask");
   free(vb);
 }
 
@@ -1019,15 +727,15 @@ TEST(step18_max_sections) {
   nnrp_wire_opts o;
   nnrp_wire_opts_default(&o);
   o.max_sections = 0;
-  CHECK_FAULT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), f,
-              NNRP_ERR_LIMIT_EXCEEDED, "wire.md §15 step 18", "section_count");
+  WC_FAULT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), f,
+           NNRP_ERR_LIMIT_EXCEEDED, "wire.md §15 step 18", "section_count");
   o.max_sections = 1;
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, body, n, &o, &f), 0);
   /* Default limit 16: 17 sections fail before the (broken) body. */
   nnrp_wire_opts_default(&o);
   m.frame_submit.section_count = 17;
-  CHECK_FAULT(nnrp_data_body_decode(FS, &m, &b, body, 3, &o, &f), f,
-              NNRP_ERR_LIMIT_EXCEEDED, "wire.md §15 step 18", "section_count");
+  WC_FAULT(nnrp_data_body_decode(FS, &m, &b, body, 3, &o, &f), f,
+           NNRP_ERR_LIMIT_EXCEEDED, "wire.md §15 step 18", "section_count");
   /* Step 17 wins over step 18. */
   o.payload_kinds = 0;
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, body, 3, &o, &f), UC);
@@ -1039,8 +747,8 @@ TEST(form_selection_7) {
   nnrp_data_body b;
   nnrp_fault f = {0};
   /* payload_kind_bitmap 0 is composed: an empty body is too short. */
-  CHECK_FAULT(nnrp_data_body_decode(FS, &m, &b, NULL, 0, NULL, &f), f, MB,
-              "wire.md §9.1", "body_len");
+  WC_FAULT(nnrp_data_body_decode(FS, &m, &b, NULL, 0, NULL, &f), f, MB,
+           "wire.md §9.1", "body_len");
   uint8_t pre[32];
   memset(pre, 0, sizeof pre);
   CHECK_EQ_INT(nnrp_data_body_decode(FS, &m, &b, pre, 32, NULL, &f), 0);
@@ -1052,19 +760,19 @@ TEST(form_selection_7) {
   CHECK_EQ_INT(b.has_tensor, 1);
   /* ... and any typed frame count makes it composed. */
   m.frame_submit.payload_frame_count = 1;
-  CHECK_FAULT(nnrp_data_body_decode(FS, &m, &b, pre, 32, NULL, &f), f, MB,
-              "wire.md §9.4 T1", "typed_payload_descriptor_bytes");
+  WC_FAULT(nnrp_data_body_decode(FS, &m, &b, pre, 32, NULL, &f), f, MB,
+           "wire.md §9.4 T1", "typed_payload_descriptor_bytes");
 }
 
 /* The packet path: a composed submit through nnrp_packet_decode(). */
 TEST(packet_composed_submit) {
   const char *name = "body.frame_submit.mixed_tensor_typed_inline";
   uint8_t *vb = NULL;
-  size_t vn = vec_bytes(name, &vb);
+  size_t vn = wc_vec_hex(name, &vb);
   nnrp_meta m;
   memset(&m, 0, sizeof m);
-  m.frame_submit =
-      meta_from_context(jget(jget(vec(name), "fields"), "metadata_context"));
+  wc_set_fields(SUBMIT, &m.frame_submit,
+                wc_jget(wc_vec_fields(name), "metadata_context"));
   nnrp_header h;
   nnrp_header_init(&h, FS);
   h.body_len = (uint32_t)vn;
@@ -1084,13 +792,12 @@ TEST(packet_composed_submit) {
   nnrp_wire_opts o;
   nnrp_wire_opts_default(&o);
   o.payload_kinds = NNRP_PAYLOAD_KIND_TENSOR;
-  CHECK_FAULT(nnrp_packet_decode(&p, pk, 112 + vn, &o, &f), f, UC,
-              "wire.md §15 step 17", "payload_kind_bitmap");
+  WC_FAULT(nnrp_packet_decode(&p, pk, 112 + vn, &o, &f), f, UC,
+           "wire.md §15 step 17", "payload_kind_bitmap");
   free(vb);
 }
 
 int main(void) {
-  g_json = nnrp_test_load_json("seed-line.json");
   RUN(meta_golden_mixed);
   RUN(meta_preview4_rejected);
   RUN(meta_rule_m1);
@@ -1109,6 +816,6 @@ int main(void) {
   RUN(step18_max_sections);
   RUN(form_selection_7);
   RUN(packet_composed_submit);
-  cJSON_Delete(g_json);
+  wc_vectors_free();
   TEST_MAIN_END();
 }

@@ -12,89 +12,23 @@
 
 #include "guard.h"
 #include "harness.h"
-#include "vectors.h"
-
-static cJSON *g_json;
+#include "wire_check.h"
 
 #define MB NNRP_ERR_MALFORMED_BODY
 
-/* Checks the return value and the fault's rule and field. */
-#define CHECK_FAULT(rc, f, e, r, fld)                                          \
-  do {                                                                         \
-    CHECK_EQ_INT((rc), (e));                                                   \
-    CHECK_EQ_INT((f).err, (e));                                                \
-    CHECK_EQ_STR((f).rule, (r));                                               \
-    CHECK_EQ_STR((f).field, (fld));                                            \
-  } while (0)
-
-static const cJSON *vec(const char *name) {
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(g_json, "vectors");
-  const cJSON *v;
-  cJSON_ArrayForEach(v, arr) {
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-    if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
-      return v;
-  }
-  harness_die(__FILE__, __LINE__, name);
-}
-
-/* Hex of a vector into a malloc'd buffer. */
-static size_t vec_bytes(const char *name, uint8_t **out) {
-  const cJSON *h = cJSON_GetObjectItemCaseSensitive(vec(name), "hex");
-  return nnrp_test_hex_decode(h->valuestring, out);
-}
-
-static const cJSON *jget(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (v == NULL)
-    harness_die(__FILE__, __LINE__, k);
-  return v;
-}
-
-static long long jint(const cJSON *o, const char *k) {
-  return (long long)jget(o, k)->valuedouble;
-}
-
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Compares the ids produced by the iterator with a JSON array. */
-static void check_ids(const nnrp_tile_index *ti, const cJSON *ids) {
-  nnrp_tile_iter it;
-  uint32_t id = 0;
-  int n = 0;
-  nnrp_tile_iter_init(&it, ti);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, ids) {
-    if (!CHECK(nnrp_tile_iter_next(&it, &id) == 1))
-      return;
-    CHECK_EQ_U64(id, (uint64_t)e->valuedouble);
-    n++;
-  }
-  CHECK_EQ_INT(nnrp_tile_iter_next(&it, &id), 0);
-  CHECK_EQ_INT(n, ti->count);
-}
-
 static void tile_vector(const char *name, uint8_t mode, uint32_t base) {
   uint8_t *b = NULL;
-  size_t n = vec_bytes(name, &b);
-  const cJSON *ids = jget(jget(vec(name), "fields"), "tile_ids");
+  size_t n = wc_vec_hex(name, &b);
+  const cJSON *ids = wc_jget(wc_vec_fields(name), "tile_ids");
   nnrp_tile_index ti = {mode, (uint16_t)cJSON_GetArraySize(ids), base, {b, n}};
   nnrp_fault f = {0};
   CHECK_EQ_INT(nnrp_tile_index_check(&ti, &f), 0);
-  check_ids(&ti, ids);
+  wc_check_tile_ids(&ti, ids);
   /* Guard page: the last id is read from the last two bytes. */
   void *h = NULL;
   ti.block.ptr = nnrp_test_guard_copy(b, n, &h);
   CHECK_EQ_INT(nnrp_tile_index_check(&ti, &f), 0);
-  check_ids(&ti, ids);
+  wc_check_tile_ids(&ti, ids);
   nnrp_test_guard_free(h);
   free(b);
 }
@@ -146,27 +80,27 @@ TEST(tile_index_decoder_rules) {
   static const uint8_t six[] = {9, 0, 17, 0, 33, 0};
   nnrp_fault f = {0};
   nnrp_tile_index d = {NNRP_TILE_INDEX_DENSE_RANGE, 3, 0, {six, 2}};
-  CHECK_FAULT(nnrp_tile_index_check(&d, &f), f, MB, "wire.md §8.4 DENSE_RANGE",
-              "tile_index_bytes");
+  WC_FAULT(nnrp_tile_index_check(&d, &f), f, MB, "wire.md §8.4 DENSE_RANGE",
+           "tile_index_bytes");
   nnrp_tile_index r = {NNRP_TILE_INDEX_RAW_U16, 2, 0, {six, 6}};
-  CHECK_FAULT(nnrp_tile_index_check(&r, &f), f, MB, "wire.md §8.4 RAW_U16",
-              "tile_index_bytes");
+  WC_FAULT(nnrp_tile_index_check(&r, &f), f, MB, "wire.md §8.4 RAW_U16",
+           "tile_index_bytes");
   r.count = 4;
-  CHECK_FAULT(nnrp_tile_index_check(&r, &f), f, MB, "wire.md §8.4 RAW_U16",
-              "tile_index_bytes");
+  WC_FAULT(nnrp_tile_index_check(&r, &f), f, MB, "wire.md §8.4 RAW_U16",
+           "tile_index_bytes");
   nnrp_tile_index dl = {NNRP_TILE_INDEX_DELTA_U16, 2, 0, {six, 6}};
-  CHECK_FAULT(nnrp_tile_index_check(&dl, &f), f, MB, "wire.md §8.4 DELTA_U16",
-              "tile_index_bytes");
+  WC_FAULT(nnrp_tile_index_check(&dl, &f), f, MB, "wire.md §8.4 DELTA_U16",
+           "tile_index_bytes");
   static const uint8_t bits[] = {0x12, 0x02};
   nnrp_tile_index bs = {NNRP_TILE_INDEX_BITSET, 2, 0, {bits, 2}};
-  CHECK_FAULT(nnrp_tile_index_check(&bs, &f), f, MB, "wire.md §8.4 BITSET",
-              "tile_count");
+  WC_FAULT(nnrp_tile_index_check(&bs, &f), f, MB, "wire.md §8.4 BITSET",
+           "tile_count");
   bs.count = 4;
-  CHECK_FAULT(nnrp_tile_index_check(&bs, &f), f, MB, "wire.md §8.4 BITSET",
-              "tile_count");
+  WC_FAULT(nnrp_tile_index_check(&bs, &f), f, MB, "wire.md §8.4 BITSET",
+           "tile_count");
   nnrp_tile_index bad = {4, 0, 0, {NULL, 0}};
-  CHECK_FAULT(nnrp_tile_index_check(&bad, &f), f, MB, "wire.md §11.2",
-              "tile_index_mode");
+  WC_FAULT(nnrp_tile_index_check(&bad, &f), f, MB, "wire.md §11.2",
+           "tile_index_mode");
 }
 
 /* An unchecked index (block too short) never makes the iterator overrun. */
@@ -190,60 +124,6 @@ TEST(tile_iter_unchecked_is_bounded) {
 
 /* ---- Sections ----------------------------------------------------------- */
 
-/* Compares a decoded section with a JSON section object. */
-static void check_section(const nnrp_section_view *s, const cJSON *js) {
-  static const char *names[] = {"role_id",
-                                "codec_id",
-                                "dtype_id",
-                                "layout_id",
-                                "scale_policy",
-                                "flags",
-                                "element_count_per_tile",
-                                "codec_table_bytes",
-                                "length_table_bytes",
-                                "payload_bytes",
-                                "payload_stride_bytes",
-                                "reserved"};
-  const uint32_t got[] = {s->desc.role_id,
-                          s->desc.codec_id,
-                          s->desc.dtype_id,
-                          s->desc.layout_id,
-                          s->desc.scale_policy,
-                          s->desc.flags,
-                          s->desc.element_count_per_tile,
-                          s->desc.codec_table_bytes,
-                          s->desc.length_table_bytes,
-                          s->desc.payload_bytes,
-                          s->desc.payload_stride_bytes,
-                          s->desc.reserved};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    CHECK_EQ_U64(got[i], (uint64_t)jint(js, names[i]));
-  const cJSON *codecs = jget(js, "codec_ids");
-  const cJSON *tiles = jget(js, "tiles");
-  CHECK_EQ_INT(s->tile_count, cJSON_GetArraySize(tiles));
-  nnrp_tile_data_iter it;
-  nnrp_tile_data_iter_init(&it, s);
-  for (int i = 0; i < cJSON_GetArraySize(tiles); i++) {
-    nnrp_bytes t;
-    uint8_t codec = 0xEE;
-    if (!CHECK(nnrp_tile_data_iter_next(&it, &t, &codec) == 1))
-      return;
-    uint8_t *want = NULL;
-    size_t n =
-        nnrp_test_hex_decode(cJSON_GetArrayItem(tiles, i)->valuestring, &want);
-    CHECK_EQ_INT(t.len, n);
-    if (t.len == n)
-      CHECK_EQ_MEM(t.ptr, want, n);
-    free(want);
-    uint8_t wc = cJSON_IsArray(codecs)
-                     ? (uint8_t)cJSON_GetArrayItem(codecs, i)->valuedouble
-                     : s->desc.codec_id;
-    CHECK_EQ_INT(codec, wc);
-  }
-  nnrp_bytes t;
-  CHECK_EQ_INT(nnrp_tile_data_iter_next(&it, &t, NULL), 0);
-}
-
 /* The section vector alone = a TENSOR_SECTION_TABLE payload (2 tiles). */
 static int decode_fixed(uint8_t *b, size_t n, uint16_t tiles, uint32_t flags,
                         nnrp_tensor_view *tv, nnrp_fault *f) {
@@ -254,7 +134,7 @@ static int decode_fixed(uint8_t *b, size_t n, uint16_t tiles, uint32_t flags,
 TEST(section_mixed_codec_fixed_stride_vector) {
   const char *name = "body.tensor_section.mixed_codec_fixed_stride";
   uint8_t *b = NULL;
-  size_t n = vec_bytes(name, &b);
+  size_t n = wc_vec_hex(name, &b);
   void *h = NULL;
   uint8_t *g = nnrp_test_guard_copy(b, n, &h);
   nnrp_tensor_view tv;
@@ -267,7 +147,7 @@ TEST(section_mixed_codec_fixed_stride_vector) {
   nnrp_section_view s;
   nnrp_section_iter_init(&it, &tv);
   CHECK_EQ_INT(nnrp_section_iter_next(&it, &s), 1);
-  check_section(&s, jget(vec(name), "fields"));
+  wc_check_section(&s, wc_vec_fields(name));
   CHECK(s.codec_table == g + 32);
   CHECK(s.length_table == g + 34);
   CHECK(s.payload == g + 42);
@@ -279,9 +159,9 @@ TEST(section_mixed_codec_fixed_stride_vector) {
 /* Legacy RESULT_PUSH body: RAW_U16 index of 6 bytes, pad, one section. */
 TEST(result_legacy_tensor_vector) {
   const char *name = "body.result_push.legacy_tensor";
-  const cJSON *js = jget(vec(name), "fields");
+  const cJSON *js = wc_vec_fields(name);
   uint8_t *b = NULL;
-  size_t n = vec_bytes(name, &b);
+  size_t n = wc_vec_hex(name, &b);
   void *h = NULL;
   uint8_t *g = nnrp_test_guard_copy(b, n, &h);
   nnrp_tile_index ti = {NNRP_TILE_INDEX_RAW_U16, 3, 0, {NULL, 0}};
@@ -289,14 +169,14 @@ TEST(result_legacy_tensor_vector) {
   nnrp_fault f = {0};
   CHECK_EQ_INT(nnrp_tensor_body_decode(&tv, &ti, 6, 1, g, n, 0, &f), 0);
   CHECK(tv.tiles.block.ptr == g);
-  CHECK_EQ_INT(tv.tiles.block.len, jint(js, "tile_index_bytes"));
-  check_ids(&tv.tiles, jget(js, "tile_ids"));
+  CHECK_EQ_INT(tv.tiles.block.len, wc_jval(js, "tile_index_bytes"));
+  wc_check_tile_ids(&tv.tiles, wc_jget(js, "tile_ids"));
   CHECK(tv.sections.ptr == g + 8);
   nnrp_section_iter it;
   nnrp_section_view s;
   nnrp_section_iter_init(&it, &tv);
   CHECK_EQ_INT(nnrp_section_iter_next(&it, &s), 1);
-  check_section(&s, cJSON_GetArrayItem(jget(js, "sections"), 0));
+  wc_check_section(&s, cJSON_GetArrayItem(wc_jget(js, "sections"), 0));
   CHECK(s.codec_table == NULL);
   CHECK_EQ_INT(nnrp_section_iter_next(&it, &s), 0);
   nnrp_test_guard_free(h);
@@ -307,18 +187,13 @@ TEST(result_legacy_tensor_vector) {
 static void fixed_neg(size_t off, int width, uint32_t v, uint16_t tiles,
                       const char *rule, const char *field) {
   uint8_t *b = NULL;
-  size_t n = vec_bytes("body.tensor_section.mixed_codec_fixed_stride", &b);
-  if (width == 1)
-    b[off] = (uint8_t)v;
-  else if (width == 2)
-    wr16(b + off, (uint16_t)v);
-  else
-    wr32(b + off, v);
+  size_t n = wc_vec_hex("body.tensor_section.mixed_codec_fixed_stride", &b);
+  wc_put_le(b + off, (unsigned)width, v);
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
-  CHECK_FAULT(decode_fixed(b, n, tiles, 0, &tv, &f), f, MB, rule, field);
-  CHECK_FAULT(decode_fixed(b, n, tiles, NNRP_WIRE_LENIENT, &tv, &f), f, MB,
-              rule, field);
+  WC_FAULT(decode_fixed(b, n, tiles, 0, &tv, &f), f, MB, rule, field);
+  WC_FAULT(decode_fixed(b, n, tiles, NNRP_WIRE_LENIENT, &tv, &f), f, MB, rule,
+           field);
   free(b);
 }
 
@@ -346,25 +221,25 @@ TEST(section_rules_s1_to_s8) {
 TEST(section_rule_s3_stride_without_flag_reverse) {
   /* FIXED_STRIDE set but stride 0. */
   uint8_t *b = NULL;
-  size_t n = vec_bytes("body.tensor_section.mixed_codec_fixed_stride", &b);
-  wr32(b + 24, 0);
+  size_t n = wc_vec_hex("body.tensor_section.mixed_codec_fixed_stride", &b);
+  wc_put_le(b + 24, 4, 0);
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
-  CHECK_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §8.5 S3",
-              "flags");
+  WC_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §8.5 S3",
+           "flags");
   free(b);
 }
 
 /* S7 on the variable-length section of the legacy result vector. */
 TEST(section_rule_s7_variable_sum) {
   uint8_t *b = NULL;
-  size_t n = vec_bytes("body.result_push.legacy_tensor", &b);
-  wr32(b + 8 + 32 + 4, 3); /* second length 2 -> 3 */
+  size_t n = wc_vec_hex("body.result_push.legacy_tensor", &b);
+  wc_put_le(b + 8 + 32 + 4, 4, 3); /* second length 2 -> 3 */
   nnrp_tile_index ti = {NNRP_TILE_INDEX_RAW_U16, 3, 0, {NULL, 0}};
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
-  CHECK_FAULT(nnrp_tensor_body_decode(&tv, &ti, 6, 1, b, n, 0, &f), f, MB,
-              "wire.md §8.5 S7", "length_table");
+  WC_FAULT(nnrp_tensor_body_decode(&tv, &ti, 6, 1, b, n, 0, &f), f, MB,
+           "wire.md §8.5 S7", "length_table");
   CHECK_EQ_U64(f.offset, 8 + 32);
   free(b);
 }
@@ -376,17 +251,16 @@ TEST(section_desc_enums_flags_reserved) {
   /* Unknown SectionFlags bit and reserved: strict rejects, lenient accepts
    * (flags cleared, reserved kept as read). */
   uint8_t *b = NULL;
-  size_t n = vec_bytes("body.tensor_section.mixed_codec_fixed_stride", &b);
-  wr16(b + 6, 0x0007);
-  wr32(b + 28, 0xABCD);
+  size_t n = wc_vec_hex("body.tensor_section.mixed_codec_fixed_stride", &b);
+  wc_put_le(b + 6, 2, 0x0007);
+  wc_put_le(b + 28, 4, 0xABCD);
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
-  CHECK_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §8.5",
-              "flags");
-  wr16(b + 6, 0x0003);
-  CHECK_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §1 rule 7",
-              "reserved");
-  wr16(b + 6, 0x0007);
+  WC_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §8.5", "flags");
+  wc_put_le(b + 6, 2, 0x0003);
+  WC_FAULT(decode_fixed(b, n, 2, 0, &tv, &f), f, MB, "wire.md §1 rule 7",
+           "reserved");
+  wc_put_le(b + 6, 2, 0x0007);
   CHECK_EQ_INT(decode_fixed(b, n, 2, NNRP_WIRE_LENIENT, &tv, &f), 0);
   nnrp_section_iter it;
   nnrp_section_view s;
@@ -401,12 +275,12 @@ TEST(section_desc_enums_flags_reserved) {
  * secA(50) pad(6) secB(50) = 114 bytes; role ids 100 and 101. */
 static size_t two_sections(uint8_t *out) {
   uint8_t *b = NULL;
-  size_t n = vec_bytes("body.result_push.legacy_tensor", &b);
+  size_t n = wc_vec_hex("body.result_push.legacy_tensor", &b);
   CHECK_EQ_INT(n, 58);
   memset(out, 0, 114);
   memcpy(out, b, 58);
   memcpy(out + 64, b + 8, 50);
-  wr16(out + 64, 101);
+  wc_put_le(out + 64, 2, 101);
   free(b);
   return 114;
 }
@@ -447,38 +321,38 @@ TEST(layout_rules_8_3) {
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
   /* Rule 1: body shorter than the tile-index block. */
-  CHECK_FAULT(decode_two(b, 5, 0, &tv, &f), f, MB, "wire.md §8.3 rule 1",
-              "tile_index_bytes");
+  WC_FAULT(decode_two(b, 5, 0, &tv, &f), f, MB, "wire.md §8.3 rule 1",
+           "tile_index_bytes");
   /* Rule 2: pad after the tile index missing, then not zero. */
-  CHECK_FAULT(decode_two(b, 7, 1, &tv, &f), f, MB, "wire.md §8.3 rule 2",
-              "padding");
+  WC_FAULT(decode_two(b, 7, 1, &tv, &f), f, MB, "wire.md §8.3 rule 2",
+           "padding");
   b[7] = 1;
-  CHECK_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3 rule 2",
-              "padding");
+  WC_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3 rule 2",
+           "padding");
   CHECK_EQ_U64(f.offset, 6);
   b[7] = 0;
   /* Rule 4: pad between sections not zero. */
   b[60] = 1;
-  CHECK_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3 rule 4",
-              "padding");
+  WC_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3 rule 4",
+           "padding");
   b[60] = 0;
   /* Rule 3: fewer sections than section_count (pad present, no desc). */
-  CHECK_FAULT(decode_two(b, 64, 2, &tv, &f), f, MB, "wire.md §8.3 rule 3",
-              "section_count");
+  WC_FAULT(decode_two(b, 64, 2, &tv, &f), f, MB, "wire.md §8.3 rule 3",
+           "section_count");
   /* Rule 4 also when the pad itself is missing. */
-  CHECK_FAULT(decode_two(b, 58, 2, &tv, &f), f, MB, "wire.md §8.3 rule 4",
-              "padding");
+  WC_FAULT(decode_two(b, 58, 2, &tv, &f), f, MB, "wire.md §8.3 rule 4",
+           "padding");
   /* Rule 5: bytes after the last section; section_count 0 with sections. */
-  CHECK_FAULT(decode_two(b, n, 1, &tv, &f), f, MB, "wire.md §8.3 rule 5",
-              "body_len");
+  WC_FAULT(decode_two(b, n, 1, &tv, &f), f, MB, "wire.md §8.3 rule 5",
+           "body_len");
   CHECK_EQ_U64(f.offset, 58);
-  CHECK_FAULT(decode_two(b, n, 0, &tv, &f), f, MB, "wire.md §8.3 rule 5",
-              "body_len");
+  WC_FAULT(decode_two(b, n, 0, &tv, &f), f, MB, "wire.md §8.3 rule 5",
+           "body_len");
   /* role_id strictly increasing. */
-  wr16(b + 64, 100);
-  CHECK_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3", "role_id");
-  wr16(b + 64, 99);
-  CHECK_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3", "role_id");
+  wc_put_le(b + 64, 2, 100);
+  WC_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3", "role_id");
+  wc_put_le(b + 64, 2, 99);
+  WC_FAULT(decode_two(b, n, 2, &tv, &f), f, MB, "wire.md §8.3", "role_id");
 }
 
 /* Padding is checked in lenient mode too (wire.md §13). */
@@ -489,9 +363,8 @@ TEST(layout_padding_lenient_still_rejected) {
   nnrp_tile_index ti = {NNRP_TILE_INDEX_RAW_U16, 3, 0, {NULL, 0}};
   nnrp_tensor_view tv;
   nnrp_fault f = {0};
-  CHECK_FAULT(
-      nnrp_tensor_body_decode(&tv, &ti, 6, 2, b, n, NNRP_WIRE_LENIENT, &f), f,
-      MB, "wire.md §8.3 rule 2", "padding");
+  WC_FAULT(nnrp_tensor_body_decode(&tv, &ti, 6, 2, b, n, NNRP_WIRE_LENIENT, &f),
+           f, MB, "wire.md §8.3 rule 2", "padding");
 }
 
 /* An empty tensor body: DENSE_RANGE ids, no sections. */
@@ -511,12 +384,11 @@ TEST(empty_tensor_body) {
   CHECK(nnrp_tile_iter_next(&t, &id) == 1 && id == 7);
   /* RAW_U16 with 4 tiles needs 8 bytes. */
   ti.mode = NNRP_TILE_INDEX_RAW_U16;
-  CHECK_FAULT(nnrp_tensor_body_decode(&tv, &ti, 0, 0, NULL, 0, 0, &f), f, MB,
-              "wire.md §8.4 RAW_U16", "tile_index_bytes");
+  WC_FAULT(nnrp_tensor_body_decode(&tv, &ti, 0, 0, NULL, 0, 0, &f), f, MB,
+           "wire.md §8.4 RAW_U16", "tile_index_bytes");
 }
 
 int main(void) {
-  g_json = nnrp_test_load_json("seed-line.json");
   RUN(tile_index_raw_u16_vector);
   RUN(tile_index_delta_u16_vector);
   RUN(tile_index_bitset_vector);
@@ -534,6 +406,6 @@ int main(void) {
   RUN(layout_rules_8_3);
   RUN(layout_padding_lenient_still_rejected);
   RUN(empty_tensor_body);
-  cJSON_Delete(g_json);
+  wc_vectors_free();
   TEST_MAIN_END();
 }
