@@ -9,6 +9,32 @@
 
 #include "session_int.h"
 
+/* ---- local failures ------------------------------------------------------ */
+
+int nnrp__fault(nnrp_session *s, int err, uint32_t off, const char *rule,
+                const char *field) {
+  s->last_fault.err = err;
+  s->last_fault.offset = off;
+  s->last_fault.rule = rule;
+  s->last_fault.field = field;
+  return err;
+}
+
+int nnrp__local_fatal(nnrp_session *s, int rc, const nnrp_header *about) {
+  int fatal = rc <= NNRP_ERR_FATAL_THRESHOLD ? rc : NNRP_ERR_INTERNAL;
+  s->last_err = rc;
+  (void)nnrp__send_error(s, fatal, NNRP_MAP_HANDSHAKE, about, NULL);
+  nnrp_error_record e;
+  memset(&e, 0, sizeof(e));
+  e.local = 1;
+  e.lib_err = rc;
+  e.error_code = NNRP_ERROR_CODE_INTERNAL_ERROR;
+  e.error_scope = NNRP_ERROR_SCOPE_CONNECTION;
+  e.is_fatal = 1;
+  nnrp__terminate(s, rc, &e);
+  return fatal;
+}
+
 /* ---- ERROR ------------------------------------------------------------- */
 
 /* Appends src to dst (capacity cap, current length *n), NUL-free. */

@@ -14,34 +14,6 @@ static const char rule_window[] = "session.md §3.8 step 5";
 static const char rule_subset[] = "wire.md §4.2 D5";
 static const char rule_common[] = "session.md §3.9";
 
-/* A local failure (memory, event queue) while handling a hello: nothing
- * sensible can follow. Best-effort ERROR INTERNAL_ERROR (CONNECTION, fatal),
- * then the session ends. Returns a fatal error for dispatch(). */
-static int local_fatal(nnrp_session *s, int rc, const nnrp_header *about) {
-  int fatal = rc <= NNRP_ERR_FATAL_THRESHOLD ? rc : NNRP_ERR_INTERNAL;
-  s->last_err = rc;
-  (void)nnrp__send_error(s, fatal, NNRP_MAP_HANDSHAKE, about, NULL);
-  nnrp_error_record e;
-  memset(&e, 0, sizeof(e));
-  e.local = 1;
-  e.lib_err = rc;
-  e.error_code = NNRP_ERROR_CODE_INTERNAL_ERROR;
-  e.error_scope = NNRP_ERROR_SCOPE_CONNECTION;
-  e.is_fatal = 1;
-  nnrp__terminate(s, rc, &e);
-  return fatal;
-}
-
-/* Records the rule that failed (dispatch() only records the code). */
-static int fail(nnrp_session *s, int err, uint32_t off, const char *rule,
-                const char *field) {
-  s->last_fault.err = err;
-  s->last_fault.offset = off;
-  s->last_fault.rule = rule;
-  s->last_fault.field = field;
-  return err;
-}
-
 /* ---- CLIENT_HELLO (§3.2) ------------------------------------------------ */
 
 /*
@@ -174,12 +146,12 @@ int nnrp_session_connect(nnrp_session *s, uint64_t now) {
 static int check_window(nnrp_session *s, const nnrp_server_hello_ack *a) {
   if (a->selected_version_major < s->hello.min_version_major ||
       a->selected_version_major > s->hello.max_version_major)
-    return fail(s, NNRP_ERR_UNSUPPORTED_VERSION, 0, rule_window,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_VERSION, 0, rule_window,
                 "selected_version_major");
   uint32_t bit = a->selected_wire_format < 16 ? 1u << a->selected_wire_format
                                               : 0u; /* the bitmap is a u16 */
   if ((s->hello.supported_wire_format_bitmap & bit) == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_VERSION, 1, rule_window,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_VERSION, 1, rule_window,
                 "selected_wire_format");
   return 0;
 }
@@ -195,7 +167,7 @@ static void auth_refused(nnrp_session *s) {
   e.error_scope = NNRP_ERROR_SCOPE_CONNECTION;
   e.is_fatal = 1;
   s->last_err = NNRP_ERR_AUTH_FAILED;
-  (void)fail(s, NNRP_ERR_AUTH_FAILED, 2, "session.md §3.8 step 6",
+  (void)nnrp__fault(s, NNRP_ERR_AUTH_FAILED, 2, "session.md §3.8 step 6",
              "auth_status");
   nnrp__terminate(s, NNRP_ERR_AUTH_FAILED, &e);
 }
@@ -234,15 +206,15 @@ static int check_subset(nnrp_session *s, nnrp_server_hello_ack *a) {
     if ((*t[i].acc & ~t[i].offered) == 0)
       continue;
     if (!lenient)
-      return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, t[i].off, rule_subset,
+      return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, t[i].off, rule_subset,
                   t[i].field);
     *t[i].acc &= t[i].offered;
   }
   if (a->accepted_profile_bitmap == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 8, rule_common,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 8, rule_common,
                 "accepted_profile_bitmap");
   if (a->accepted_payload_kind_bitmap == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 12, rule_common,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 12, rule_common,
                 "accepted_payload_kind_bitmap");
   return 0;
 }
@@ -290,6 +262,6 @@ int nnrp__on_server_hello_ack(nnrp_session *s, const nnrp_packet *p) {
   ev.received_at = s->now;
   rc = nnrp__emit(s, &ev);
   if (rc != 0)
-    return local_fatal(s, rc, &p->hdr);
+    return nnrp__local_fatal(s, rc, &p->hdr);
   return 0;
 }

@@ -19,43 +19,17 @@ static const char rule_force[] = "session.md §3.7";
  * space that full means the process is overloaded). */
 #define ID_ATTEMPTS 64
 
-/* Same contract as in hs_client.c: a local failure (memory, builder) ends
- * the session after a best-effort ERROR INTERNAL_ERROR. */
-static int local_fatal(nnrp_session *s, int rc, const nnrp_header *about) {
-  int fatal = rc <= NNRP_ERR_FATAL_THRESHOLD ? rc : NNRP_ERR_INTERNAL;
-  s->last_err = rc;
-  (void)nnrp__send_error(s, fatal, NNRP_MAP_HANDSHAKE, about, NULL);
-  nnrp_error_record e;
-  memset(&e, 0, sizeof(e));
-  e.local = 1;
-  e.lib_err = rc;
-  e.error_code = NNRP_ERROR_CODE_INTERNAL_ERROR;
-  e.error_scope = NNRP_ERROR_SCOPE_CONNECTION;
-  e.is_fatal = 1;
-  nnrp__terminate(s, rc, &e);
-  return fatal;
-}
-
-static int fail(nnrp_session *s, int err, uint32_t off, const char *rule,
-                const char *field) {
-  s->last_fault.err = err;
-  s->last_fault.offset = off;
-  s->last_fault.rule = rule;
-  s->last_fault.field = field;
-  return err;
-}
-
 /* Step 4. The wire decoder already rejects these (stateless step 17); kept
  * so the handler does not depend on which decoder ran. */
 static int check_version(nnrp_session *s, const nnrp_client_hello *c) {
   if (c->min_version_major > NNRP_PROTOCOL_VERSION_MAJOR)
-    return fail(s, NNRP_ERR_UNSUPPORTED_VERSION, 0, rule_window,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_VERSION, 0, rule_window,
                 "min_version_major");
   if (c->max_version_major < NNRP_PROTOCOL_VERSION_MAJOR)
-    return fail(s, NNRP_ERR_UNSUPPORTED_VERSION, 1, rule_window,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_VERSION, 1, rule_window,
                 "max_version_major");
   if ((c->supported_wire_format_bitmap & (1u << NNRP_WIRE_FORMAT_CURRENT)) == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_VERSION, 2, rule_window,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_VERSION, 2, rule_window,
                 "supported_wire_format_bitmap");
   return 0;
 }
@@ -73,7 +47,7 @@ static int negotiate(nnrp_session *s, const nnrp_client_hello *c,
   a->selected_wire_format = NNRP_WIRE_FORMAT_CURRENT;
   a->accepted_profile_bitmap = c->supported_profile_bitmap & sp->profile_bitmap;
   if (a->accepted_profile_bitmap == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 4, rule_caps,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 4, rule_caps,
                 "supported_profile_bitmap");
   uint32_t kinds = c->supported_payload_kind_bitmap & sp->payload_kinds &
                    NNRP_PAYLOAD_KIND_KNOWN_MASK;
@@ -81,7 +55,7 @@ static int negotiate(nnrp_session *s, const nnrp_client_hello *c,
     kinds &= x->payload_caps.payload_kind_bitmap;
   a->accepted_payload_kind_bitmap = kinds;
   if (kinds == 0)
-    return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 8, rule_caps,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 8, rule_caps,
                 "supported_payload_kind_bitmap");
   a->accepted_codec_bitmap = c->supported_codec_bitmap & sp->codec_bitmap;
   a->accepted_compression_bitmap =
@@ -113,7 +87,7 @@ static int check_transport(nnrp_session *s, const nnrp_hello_exts *x) {
        s->st.transport_id != NNRP_TRANSPORT_QUIC) ||
       (pol == NNRP_TRANSPORT_POLICY_FORCE_TCP &&
        s->st.transport_id != NNRP_TRANSPORT_TCP))
-    return fail(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 0, rule_force,
+    return nnrp__fault(s, NNRP_ERR_UNSUPPORTED_CAPABILITY, 0, rule_force,
                 "transport_policy");
   return 0;
 }
@@ -124,7 +98,7 @@ static int check_auth(nnrp_session *s, nnrp_bytes auth) {
   if (sp->auth_validator == NULL ||
       sp->auth_validator(auth.ptr, auth.len, sp->auth_user))
     return 0;
-  return fail(s, NNRP_ERR_AUTH_FAILED, 56, "session.md §3.5 rule 4",
+  return nnrp__fault(s, NNRP_ERR_AUTH_FAILED, 56, "session.md §3.5 rule 4",
               "auth_block");
 }
 
@@ -229,7 +203,7 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
   nnrp_server_hello_ack *a = &m.server_hello_ack;
   a->session_id = assign_id(s, p->m.client_hello.requested_session_id);
   if (a->session_id == 0)
-    return fail(s, NNRP_ERR_SERVER_BUSY, 52, "session.md §3.4",
+    return nnrp__fault(s, NNRP_ERR_SERVER_BUSY, 52, "session.md §3.4",
                 "requested_session_id");
   nnrp_hello_exts ax;
   answer_exts(s, &p->b.client_hello.ext, a, &ax);
@@ -237,7 +211,7 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
   if (rc == 0)
     rc = send_ack(s, p, &m, &ax);
   if (rc != 0)
-    return local_fatal(s, rc, &p->hdr);
+    return nnrp__local_fatal(s, rc, &p->hdr);
 
   s->hello = p->m.client_hello;
   s->ack = *a; /* as sent (control_extension_bytes derived) */
@@ -252,7 +226,7 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
   nnrp__set_state(s, NNRP_STATE_ACTIVE);
   rc = nnrp__flow_on_active(s); /* credit policy GRANT after the ack */
   if (rc != 0)
-    return local_fatal(s, rc, &p->hdr);
+    return nnrp__local_fatal(s, rc, &p->hdr);
 
   nnrp_event ev;
   memset(&ev, 0, sizeof(ev));
@@ -261,6 +235,6 @@ int nnrp__on_client_hello(nnrp_session *s, const nnrp_packet *p) {
   ev.received_at = s->now;
   rc = nnrp__emit(s, &ev);
   if (rc != 0)
-    return local_fatal(s, rc, &p->hdr);
+    return nnrp__local_fatal(s, rc, &p->hdr);
   return 0;
 }

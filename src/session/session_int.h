@@ -237,6 +237,15 @@ int nnrp__send_control(nnrp_session *s, nnrp_header *h, nnrp_meta *meta,
 int nnrp__emit(nnrp_session *s, const nnrp_event *ev);
 void nnrp__set_state(nnrp_session *s, nnrp_session_state st);
 
+/* control.c: records a peer fault's rule for nnrp_session_last_error() and
+ * returns err (dispatch() then sends the ERROR). */
+int nnrp__fault(nnrp_session *s, int err, uint32_t off, const char *rule,
+                const char *field);
+/* control.c: a local failure (memory, builder) while handling a handshake
+ * packet: best-effort ERROR INTERNAL_ERROR (CONNECTION, fatal), then the
+ * session ends. Returns a fatal error for dispatch(). */
+int nnrp__local_fatal(nnrp_session *s, int rc, const nnrp_header *about);
+
 /* control.c: ERROR send (at most one per received packet, never in reply
  * to an ERROR), receive, close/drain, keep-alive, PING/PONG, probes. */
 int nnrp__send_error(nnrp_session *s, int lib_err, unsigned phase,
