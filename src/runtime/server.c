@@ -21,6 +21,9 @@ void nnrp_server_config_default(nnrp_server_config *c) {
   c->keepalive_interval_ms = 10000;
   c->peer_dead_timeout_ms = 30000;
   c->max_held_bytes = (uint64_t)64 << 20;
+  c->overload_retry_after_ms = 100;
+  c->patch_rate_limit = NNRP_PATCH_RATE_LIMIT_DEFAULT;
+  c->patch_rate_window_ms = NNRP_PATCH_RATE_WINDOW_MS_DEFAULT;
 }
 
 nnrp_server *nnrp__server_of(nnrp__link *node) {
@@ -70,6 +73,18 @@ static int own_profile(nnrp_server *srv, const nnrp_server_profile *p) {
   return 0;
 }
 
+/* session.md §3.4: a requested id is granted only if no live session of
+ * this server has it; the application's hook (if any) is asked too. */
+static int id_in_use(uint32_t id, void *user) {
+  nnrp_server *srv = user;
+  for (nnrp__link *l = srv->sessions.next; l != &srv->sessions; l = l->next) {
+    nnrp_server_session *ss = NNRP__CONTAINER(l, nnrp_server_session, node);
+    if (nnrp_session_id(ss->conn.s) == id)
+      return 1;
+  }
+  return srv->app_id_in_use ? srv->app_id_in_use(id, srv->app_id_user) : 0;
+}
+
 static void make_settings(nnrp_session_settings *st,
                           const nnrp_server_config *cfg) {
   if (cfg->settings)
@@ -89,6 +104,7 @@ static int check_args(nnrp_runtime *rt, const nnrp_server_profile *profile,
                       const nnrp_server_config *cfg, nnrp_server **out) {
   if (rt == NULL || cfg == NULL || out == NULL ||
       cfg->struct_size != sizeof(*cfg) || cfg->max_held_bytes == 0 ||
+      cfg->patch_rate_limit > NNRP_PATCH_RATE_LIMIT_MAX ||
       (profile && (profile->struct_size != sizeof(*profile) ||
                    profile->model_name.len > 255)) ||
       (cfg->settings &&
@@ -114,6 +130,10 @@ int nnrp_serve_tcp(nnrp_runtime *rt, const nnrp_server_profile *profile,
     return NNRP_ERR_NOMEM;
   }
   srv->rt = rt;
+  srv->app_id_in_use = srv->profile.id_in_use;
+  srv->app_id_user = srv->profile.id_user;
+  srv->profile.id_in_use = id_in_use;
+  srv->profile.id_user = srv;
   srv->cfg = *cfg;
   srv->cfg.host = NULL;
   srv->cfg.settings = NULL;

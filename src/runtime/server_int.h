@@ -3,7 +3,9 @@
  * server_int.h - the server objects shared by server.c (listener, accept,
  * server-wide receive), server_session.c (per-session API and events) and
  * held.c (held submits: the single receive copy of each accepted
- * FRAME_SUBMIT, bounded per session, buffers recycled through a pool).
+ * FRAME_SUBMIT, bounded per session, buffers recycled through a pool),
+ * server_flow.c (flow control, automatic overload signalling, counters)
+ * and server_ext.c (patch policy, cache, submit objects).
  */
 #ifndef NNRP_SERVER_INT_H
 #define NNRP_SERVER_INT_H
@@ -45,6 +47,18 @@ struct nnrp_server_session {
   int latched_err;
   nnrp_error_record err_rec;
   char err_diag[NNRP__DIAG_MAX];
+  /* Issue 4 (server_flow.c): memory, peaks, overload state, counters. */
+  nnrp__memcount memc;
+  uint32_t held_peak;
+  uint64_t held_bytes_peak;
+  uint8_t app_over;  /* nnrp_server_session_set_overloaded(on) */
+  uint8_t auto_over; /* auto_overload: above the high-water mark */
+  uint8_t over_sent; /* the overload state last given to the session */
+  uint32_t app_retry_ms;
+  uint32_t high_water, low_water;
+  uint64_t last_pause_at;    /* ns: the last overload PAUSE sent */
+  uint64_t submits_at_pause; /* fstats.submits_received then */
+  nnrp_server_flow_stats fstats;
 };
 
 struct nnrp_server {
@@ -63,6 +77,10 @@ struct nnrp_server {
   uint32_t pool_count;
   uint64_t pool_bytes;
   uint8_t closing;
+  /* The application's own id_in_use hook, consulted after the server's
+   * (session.md §3.4: ids unique among this process's sessions). */
+  nnrp_session_id_in_use app_id_in_use;
+  void *app_id_user;
 };
 
 /* held.c */
@@ -90,6 +108,16 @@ void nnrp__held_pool_free(nnrp_server *srv);
 int nnrp__ss_new(nnrp_server *srv, nnrp_transport *t);
 /* Frees ss when its connection is closed and nobody needs it. */
 void nnrp__ss_maybe_free(nnrp_server_session *ss);
+
+/* server_flow.c */
+/* Applies the server config to a new session (credit window, patch policy
+ * and rate limit, water marks). @return 0 or NNRP_ERR_NOMEM. */
+int nnrp__ss_flow_init(nnrp_server_session *ss, nnrp_session *s);
+/* Counts one session event (submits, flow updates, cancels, errors,
+ * patches). */
+void nnrp__ss_flow_event(nnrp_server_session *ss, const nnrp_event *ev);
+/* conn on_pumped hook: automatic overload signalling. */
+void nnrp__ss_flow_pumped(nnrp_server_session *ss);
 
 /* server.c */
 /* Frees srv once it is closing and every session and the listener are

@@ -47,7 +47,14 @@ void nnrp_server_session_del(nnrp_server_session *ss) {
     nnrp__list_remove(&ss->acceptq);
   for (nnrp__held *h = nnrp__held_list(ss); h; h = h->next)
     nnrp__held_unqueue(h); /* invisible from now on; freed with ss */
-  nnrp__conn_abort(&ss->conn);
+  if (nnrp_session_want_close(ss->conn.s) &&
+      nnrp__conn_output_pending(&ss->conn) && nnrp__conn_can_write(&ss->conn))
+    /* A closed session's last packets (a fatal ERROR, the answering CLOSE)
+     * are still queued: let the connection flush them within its linger
+     * time and close by itself (session.md §6.3 rule 4); ss is freed then. */
+    nnrp__conn_pump(&ss->conn);
+  else
+    nnrp__conn_abort(&ss->conn);
   nnrp__ss_maybe_free(ss);
 }
 
@@ -124,6 +131,7 @@ static void on_event(nnrp__conn *c, const nnrp_event *ev) {
   nnrp_server_session *ss = NNRP__CONTAINER(c, nnrp_server_session, conn);
   if (ss->deleted)
     return;
+  nnrp__ss_flow_event(ss, ev);
   const nnrp_server_config *cfg = &ss->srv->cfg;
   switch (ev->type) {
   case NNRP_EV_HANDSHAKE:
@@ -177,7 +185,14 @@ static void on_conn_closed(nnrp__conn *c) {
   nnrp__ss_maybe_free(ss);
 }
 
-static const nnrp__conn_ops ss_ops = {on_event, input_blocked, on_conn_closed};
+static void on_pumped(nnrp__conn *c) {
+  nnrp_server_session *ss = NNRP__CONTAINER(c, nnrp_server_session, conn);
+  if (!ss->deleted && !ss->closed)
+    nnrp__ss_flow_pumped(ss);
+}
+
+static const nnrp__conn_ops ss_ops = {on_event, input_blocked, on_conn_closed,
+                                      on_pumped};
 
 int nnrp__ss_new(nnrp_server *srv, nnrp_transport *t) {
   nnrp_server_session *ss = calloc(1, sizeof(*ss));
@@ -186,24 +201,26 @@ int nnrp__ss_new(nnrp_server *srv, nnrp_transport *t) {
   nnrp_session_settings st = srv->settings;
   if (st.rand32 == NULL)
     st.rand_seed = nnrp__rt_seed(ss);
-  nnrp_session *s = NULL;
-  int rc = nnrp_session_server_new(&s, &srv->profile, &st, NULL);
-  if (rc == 0) {
-    rc = nnrp__conn_init(&ss->conn, srv->rt, &ss_ops, s, st.max_output_bytes);
-    if (rc != 0)
-      nnrp_session_del(s);
-  }
-  if (rc != 0) {
-    free(ss);
-    return rc;
-  }
+  nnrp_mem mem;
+  nnrp__memcount_init(&ss->memc, &mem);
   ss->srv = srv;
-  nnrp__idmap_init(&ss->held);
-  nnrp__list_init(&ss->undelivered);
-  nnrp__list_init(&ss->acceptq);
   ss->max_held = srv->cfg.max_held_submits ? srv->cfg.max_held_submits
                                            : st.max_tracked_frames;
   ss->max_held_bytes = srv->cfg.max_held_bytes;
+  nnrp_session *s = NULL;
+  int rc = nnrp_session_server_new(&s, &srv->profile, &st, &mem);
+  if (rc == 0)
+    rc = nnrp__ss_flow_init(ss, s);
+  if (rc == 0)
+    rc = nnrp__conn_init(&ss->conn, srv->rt, &ss_ops, s, st.max_output_bytes);
+  if (rc != 0) {
+    nnrp_session_del(s); /* NULL: no-op */
+    free(ss);
+    return rc;
+  }
+  nnrp__idmap_init(&ss->held);
+  nnrp__list_init(&ss->undelivered);
+  nnrp__list_init(&ss->acceptq);
   nnrp__list_push(&srv->sessions, &ss->node);
   srv->session_count++;
   srv->rt->live++;
