@@ -113,7 +113,9 @@ static int plan_refs(bplan *p, nnrp_fault *f) {
       if (i > 0 && !ref_after(r, &b->refs[i - 1]))
         return nnrp__fail(f, NNRP_ERR_INCONSISTENT, i, "wire.md §9.7 P1",
                           "refs");
-      if (slot != 0 && slot != NNRP_SLOT_LAYOUT_TEMPLATE &&
+      /* P3/P4 limit only the tile index and the section table to one
+       * reference; cameras and other kinds may repeat (P5). */
+      if ((slot == NNRP_SLOT_TILE_INDEX || slot == NNRP_SLOT_SECTION_TABLE) &&
           (p->ref_slots & slot) != 0)
         return nnrp__fail(f, NNRP_ERR_INCONSISTENT, i,
                           slot == NNRP_SLOT_TILE_INDEX ? "wire.md §9.7 P3"

@@ -258,6 +258,9 @@ static int result_p3(const nnrp_result_push *m, nnrp_data_body *b,
   }
   if (m->tile_count > 0)
     return nnrp__fail(f, MB, 0, rule, "tile_count");
+  /* [P] docs/wire-notes.md: no tile-index block at all -> no length. */
+  if (m->tile_index_bytes != 0)
+    return nnrp__fail(f, MB, 0, "wire.md §9.7 P3 [P]", "tile_index_bytes");
   return 0;
 }
 

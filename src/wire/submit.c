@@ -345,6 +345,11 @@ static int submit_f_tensor(const nnrp_frame_submit *m, nnrp_data_body *b,
     return nnrp__fail(f, MB, 0, "wire.md §9.6 F10", "tile_count");
   if (tix_ref && m->tile_index_bytes != 0)
     return nnrp__fail(f, MB, 0, "wire.md §9.6 F11", "tile_index_bytes");
+  /* [P] docs/wire-notes.md: with no tile-index block at all, as F8 says for
+   * the camera, tile_index_bytes is 0 (otherwise it describes nothing). */
+  if (!tix_inline && !tix_ref && m->tile_index_bytes != 0)
+    return nnrp__fail(f, MB, 0, "wire.md §9.6 F9-F11 [P]",
+                      "tile_index_bytes");
   const nnrp_inline_object *st = &c->first[NNRP_OBJECT_TENSOR_SECTION_TABLE];
   int st_inline = c->inline_n[NNRP_OBJECT_TENSOR_SECTION_TABLE] != 0;
   if (st_inline) {
