@@ -18,4 +18,20 @@ void cli_usage_decode(FILE *out);
 int cli_cmd_vectors(int argc, char **argv);
 void cli_usage_vectors(FILE *out);
 
+/** `nnrp serve`: TCP server with a demo model (cmd_serve.c). */
+int cli_cmd_serve(int argc, char **argv);
+void cli_usage_serve(FILE *out);
+
+/** `nnrp submit`: send frames, print the results (cmd_submit.c). */
+int cli_cmd_submit(int argc, char **argv);
+void cli_usage_submit(FILE *out);
+
+/** `nnrp bench`: pipelined load generator (cmd_bench.c). */
+int cli_cmd_bench(int argc, char **argv);
+void cli_usage_bench(FILE *out);
+
+/** `nnrp ping`: PING/PONG round trips (cmd_ping.c). */
+int cli_cmd_ping(int argc, char **argv);
+void cli_usage_ping(FILE *out);
+
 #endif /* NNRP_CLI_H */

@@ -19,6 +19,10 @@ static void usage(FILE *out) {
         "  decode   decode NNRP/1 packets, headers or metadata (hex, file or "
         "stdin)\n"
         "  vectors  print the library's golden vectors as JSON\n"
+        "  serve    run an NNRP/1 TCP server with a demo model\n"
+        "  submit   send frames to a server and print the results\n"
+        "  bench    pipelined load generator (frames/s, RTT percentiles)\n"
+        "  ping     PING/PONG round trips\n"
         "\n"
         "Run `nnrp <command> --help` for the options of a command.\n",
         out);
@@ -45,6 +49,14 @@ int main(int argc, char **argv) {
     return cli_cmd_decode(argc - 2, argv + 2);
   if (strcmp(cmd, "vectors") == 0)
     return cli_cmd_vectors(argc - 2, argv + 2);
+  if (strcmp(cmd, "serve") == 0)
+    return cli_cmd_serve(argc - 2, argv + 2);
+  if (strcmp(cmd, "submit") == 0)
+    return cli_cmd_submit(argc - 2, argv + 2);
+  if (strcmp(cmd, "bench") == 0)
+    return cli_cmd_bench(argc - 2, argv + 2);
+  if (strcmp(cmd, "ping") == 0)
+    return cli_cmd_ping(argc - 2, argv + 2);
   fprintf(stderr, "nnrp: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return CLI_EXIT_USAGE;
