@@ -213,7 +213,21 @@ typedef struct nnrp_client_config {
    *  CLOSING, CLOSED (see nnrp_event_type). */
   void (*on_event)(nnrp_client_session *cs, const nnrp_event *ev, void *user);
   void *user;
+
+  /* Issue 4 (flow control, hints): appended fields. */
+  /** RESULT_HINTs kept for nnrp_client_session_next_hint(): the newest
+   *  ones, oldest dropped first (counted). Default
+   *  NNRP_CLIENT_HINT_QUEUE_DEFAULT; 0 = keep none (counters only); at
+   *  most 65536. */
+  uint32_t max_queued_hints;
+  /** 1: nnrp_client_session_set_auto_pause(cs, 1) from the start (a
+   *  SATURATED hint pauses submits, session.md §8.6). Default 0. */
+  uint8_t auto_pause;
+  uint8_t reserved2[3];
 } nnrp_client_config;
+
+/** RESULT_HINTs a client session keeps by default (max_queued_hints). */
+#define NNRP_CLIENT_HINT_QUEUE_DEFAULT 256u
 
 /** Fills *c with the defaults above (host NULL, port 0: set them). */
 NNRP_API void nnrp_client_config_default(nnrp_client_config *c);
@@ -306,6 +320,10 @@ NNRP_API void nnrp_client_result_free(nnrp_client_result *r);
  * written).
  * @param frame_id  receives the id used (req->frame_id 0: next id); may
  *                  be NULL
+ * A slot is what session.md §8.1 allows: the window, the FLOW_UPDATE
+ * credit, no peer PAUSE (one with retry_after ends by itself), no
+ * pause_submit, no auto-pause after a SATURATED hint ("Client: cache,
+ * session patch, flow control and hints" below). timeout_ms 0 fails fast.
  * @return 0; NNRP_ERR_WOULD_BLOCK (no slot within timeout_ms: window full
  *         or paused); NNRP_ERR_CLOSED (session closed) or its latched close
  *         error; NNRP_ERR_INVALID_STATE (draining, or waiting inside a
@@ -439,6 +457,168 @@ NNRP_API const nnrp_session *
 nnrp_client_session_session(const nnrp_client_session *cs);
 
 /* ======================================================================== */
+/* Client: cache, session patch, flow control and hints (issue 4)           */
+/* ======================================================================== */
+/*
+ * Seed ClientSession.put_cache, invalidate_cache, patch_session / patch,
+ * pause_submit / resume_submit, flow_state, send_flow_update and
+ * result_hints (api-seed.md §5.1; session.md §8-§10). The waiting calls
+ * follow the rules at the top of this file (timeout_ms -1 / 0 / > 0).
+ *
+ * Flow control and submits: submit_nowait and submit wait for a slot
+ * (session.md §8.1) whatever blocks it: the window (max_concurrent_frames),
+ * the credit of the last FLOW_UPDATE, a peer PAUSE (one with retry_after
+ * ends by itself when that time has passed: the waiting call notices it at
+ * once), pause_submit, or a SATURATED hint with auto-pause on. "A submit
+ * beyond credit waits or fails fast" is the timeout argument: timeout_ms 0
+ * fails fast with NNRP_ERR_WOULD_BLOCK, anything else waits (and returns
+ * NNRP_ERR_WOULD_BLOCK if no slot came within the time).
+ */
+
+/**
+ * Seed put_cache: queues CACHE_PUT and waits for its CACHE_ACK (matched by
+ * cache_namespace / key, session.md §9.2). When the PUT cannot be queued
+ * because NNRP_CACHE_MAX_PENDING_PUTS puts await their ACK, it first waits
+ * for one to be answered (same timeout).
+ * req->data is not copied: it must stay valid until the packet is written.
+ * A return of 0 guarantees that; after NNRP_ERR_TIMEOUT the put is still
+ * under way: keep the data until on_sent (frame_id 0, frame_user_data =
+ * req->user_data), nnrp_client_session_flush() returned 0, or the session
+ * is closed. Its ACK then still arrives as NNRP_EV_CACHE_ACK (on_event,
+ * user_data = req->user_data) and updates the mirror.
+ * @param ack_out  receives the ACK (may be NULL). REJECTED is a delivered
+ *                 outcome (return 0): keep sending that object inline.
+ * @return 0; NNRP_ERR_TIMEOUT (sent, no ACK within timeout_ms; timeout_ms 0
+ *         always ends here unless the ACK is already there);
+ *         NNRP_ERR_WOULD_BLOCK (nothing sent: no room for another pending
+ *         put within timeout_ms); NNRP_ERR_INVALID_ARGUMENT (as
+ *         nnrp_session_put_cache()); NNRP_ERR_INVALID_STATE (not ACTIVE, or
+ *         waiting inside a callback); NNRP_ERR_CLOSED or the latched close
+ *         error (closed before the ACK); NNRP_ERR_NOMEM.
+ */
+NNRP_API int nnrp_client_session_put_cache(nnrp_client_session *cs,
+                                           const nnrp_cache_put_req *req,
+                                           int timeout_ms,
+                                           nnrp_cache_ack *ack_out);
+
+/** Seed invalidate_cache: CACHE_INVALIDATE (not acknowledged), applied to
+ *  the mirror at once. @return as nnrp_session_invalidate_cache(). */
+NNRP_API int
+nnrp_client_session_invalidate_cache(nnrp_client_session *cs,
+                                     const nnrp_cache_invalidate_req *req);
+
+/** 1 while the mirror lists the key (reference it only then). */
+NNRP_API int nnrp_client_session_cache_has(const nnrp_client_session *cs,
+                                           uint32_t cache_namespace,
+                                           uint32_t key_hi, uint32_t key_lo);
+
+/** The mirror's counters (nnrp_session_cache_stats()). @return 0. */
+NNRP_API int nnrp_client_session_cache_stats(const nnrp_client_session *cs,
+                                             nnrp_cache_stats *out);
+
+/**
+ * Seed patch_session: queues SESSION_PATCH and waits for its ACK (ACKs are
+ * matched first in, first out, session.md §10.3). With
+ * NNRP_PATCH_MAX_OUTSTANDING patches unanswered it first waits for room.
+ * The request (and its profile_patch block) is copied at once.
+ * @param ack_out  receives the ACK (may be NULL). REJECTED (including
+ *                 RATE_LIMITED with retry_after_ms) and PARTIALLY_APPLIED
+ *                 are delivered outcomes (return 0). The state in force is
+ *                 nnrp_client_session_effective_profile().
+ * @return 0; NNRP_ERR_TIMEOUT (sent, no ACK in time: it still arrives as
+ *         NNRP_EV_PATCH_ACK and updates the effective state);
+ *         NNRP_ERR_WOULD_BLOCK (nothing sent: no room in time);
+ *         NNRP_ERR_INVALID_ARGUMENT (as nnrp_session_patch_session());
+ *         NNRP_ERR_INVALID_STATE (not ACTIVE, or waiting in a callback);
+ *         NNRP_ERR_CLOSED or the latched close error; NNRP_ERR_NOMEM.
+ */
+NNRP_API int nnrp_client_session_patch_session(nnrp_client_session *cs,
+                                               const nnrp_patch_req *req,
+                                               int timeout_ms,
+                                               nnrp_session_patch_ack *ack_out);
+
+/** Seed patch (alias of patch_session, api-seed.md §12 #6). */
+NNRP_API int nnrp_client_session_patch(nnrp_client_session *cs,
+                                       const nnrp_patch_req *req,
+                                       int timeout_ms,
+                                       nnrp_session_patch_ack *ack_out);
+
+/** The patchable state in force as the ACKs told it
+ *  (nnrp_session_effective_profile()). */
+NNRP_API int
+nnrp_client_session_effective_profile(const nnrp_client_session *cs,
+                                      nnrp_effective_profile *out);
+
+/** Seed pause_submit / resume_submit: a local gate; while paused, submits
+ *  wait (or fail fast with timeout 0). Frames in flight continue.
+ *  @return 0; NNRP_ERR_INVALID_ARGUMENT; NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_client_session_pause_submit(nnrp_client_session *cs);
+NNRP_API int nnrp_client_session_resume_submit(nnrp_client_session *cs);
+
+/** Automatic response to RESULT_HINT (nnrp_session_set_auto_pause()): on,
+ *  a SATURATED hint pauses submits until a lower hint arrives or its
+ *  retry_after_ms has passed. @return 0; NNRP_ERR_INVALID_ARGUMENT. */
+NNRP_API int nnrp_client_session_set_auto_pause(nnrp_client_session *cs,
+                                                int on);
+
+/** Seed flow_state: the received FLOW_UPDATE state of the CONNECTION or
+ *  SESSION scope (nnrp_session_flow_state()), with timers due now applied
+ *  first (a timed pause that ended reads as not paused).
+ *  @return 0; NNRP_ERR_INVALID_ARGUMENT. */
+NNRP_API int nnrp_client_session_flow_state(nnrp_client_session *cs,
+                                            uint8_t scope,
+                                            nnrp_flow_state *out);
+
+/** Why a submit would wait now: NNRP_SUBMIT_BLOCKED_* bits (0 = a slot is
+ *  free), with due timers applied first. */
+NNRP_API uint32_t nnrp_client_session_submit_blocked(nnrp_client_session *cs);
+
+/** Seed send_flow_update (client-sent FLOW_UPDATE; the server records and
+ *  surfaces it, session.md §8.4). Starts writing at once.
+ *  @return bytes queued; the errors of nnrp_session_send_flow_update(). */
+NNRP_API int64_t nnrp_client_session_send_flow_update(
+    nnrp_client_session *cs, const nnrp_flow_update_req *req);
+
+/**
+ * Seed result_hints(): the oldest RESULT_HINT not yet taken, in arrival
+ * order. The session keeps the newest max_queued_hints of them (oldest
+ * dropped first, counted in hints_dropped).
+ * @param out       receives the hint metadata
+ * @param frame_id  receives the hint's header frame_id (0: session-wide);
+ *                  may be NULL
+ * @return 0; NNRP_ERR_TIMEOUT; NNRP_ERR_CLOSED or the latched close error
+ *         (closed and no hint left); NNRP_ERR_INVALID_STATE (waiting inside
+ *         a callback); NNRP_ERR_INVALID_ARGUMENT.
+ */
+NNRP_API int nnrp_client_session_next_hint(nnrp_client_session *cs,
+                                           int timeout_ms,
+                                           nnrp_result_hint *out,
+                                           uint32_t *frame_id);
+
+/** Flow-control counters of a client session (for benchmarks). */
+typedef struct nnrp_client_flow_stats {
+  uint32_t struct_size;     /**< set by the call */
+  uint32_t queued_hints;    /**< hints waiting for next_hint */
+  uint64_t hints_received;  /**< RESULT_HINTs received */
+  uint64_t hints_dropped;   /**< dropped from the full hint queue */
+  uint64_t hints_saturated; /**< of them with congestion SATURATED */
+  uint64_t flow_updates_received;
+  /** Transitions into "paused" (not counting pause_submit): by a peer
+   *  PAUSE / HARD / pause flag, and by auto-pause on a SATURATED hint. */
+  uint64_t pauses_observed;
+  uint64_t peer_pauses;
+  uint64_t hint_pauses;
+  uint64_t drops_received;    /**< RESULT_DROP records */
+  uint64_t submit_waits;      /**< submits that found no slot at first */
+  uint64_t session_mem_bytes; /**< memory the session holds now */
+  uint64_t session_mem_peak;
+} nnrp_client_flow_stats;
+
+/** Fills *out. @return 0; NNRP_ERR_INVALID_ARGUMENT. */
+NNRP_API int nnrp_client_session_flow_stats(const nnrp_client_session *cs,
+                                            nnrp_client_flow_stats *out);
+
+/* ======================================================================== */
 /* Server                                                                   */
 /* ======================================================================== */
 
@@ -507,9 +687,42 @@ typedef struct nnrp_server_config {
   /** Every other event of any session of the server, borrowed:
    *  NNRP_EV_CANCELLED (FRAME_CANCEL or budget expiry: the library already
    *  sent RESULT_DROP; answering the frame is now a no-op), FLOW_UPDATE,
-   *  PONG, PEER_ERROR, CLOSING, CLOSED. */
+   *  PATCH (a SESSION_PATCH was answered), PONG, PEER_ERROR, CLOSING,
+   *  CLOSED. */
   void (*on_event)(nnrp_server_session *ss, const nnrp_event *ev, void *user);
   void *user;
+
+  /* Issue 4 (flow control, patch): appended fields, applied to every
+   * accepted session (each can be changed per session later). */
+  /** Credit policy (nnrp_server_session_set_credit_policy()): every session
+   *  grants the client a SESSION credit of this many frames, sent right
+   *  after SERVER_HELLO_ACK. 0 (default): no credit policy. */
+  uint16_t credit_window;
+  /** 1: automatic overload signalling. When a session's unanswered
+   *  submits (accepted, no final result or drop yet) reach
+   *  overload_high_water, the library sends PAUSE (HARD, retry_after =
+   *  overload_retry_after_ms, plus the credit); when they fall below
+   *  overload_low_water, RESUME. While paused with retry_after, a submit
+   *  that arrives after the retry time renews the PAUSE. Default 0. */
+  uint8_t auto_overload;
+  uint8_t reserved2;
+  /** 0: 3/4 of the held-submit bound (max_held_submits, else the session's
+   *  max_tracked_frames), at least 1. */
+  uint32_t overload_high_water;
+  /** 0: overload_high_water / 2. Clamped to overload_high_water. */
+  uint32_t overload_low_water;
+  /** retry_after_ms of the automatic PAUSE; default 100; 0 = paused until
+   *  the RESUME. */
+  uint32_t overload_retry_after_ms;
+  /** Patch policy installed on every session (NULL: none); see
+   *  nnrp_server_session_set_patch_policy(). */
+  nnrp_patch_policy_fn patch_policy;
+  void *patch_user;
+  /** Patch rate limit of every session (nnrp_session_set_patch_rate_limit
+   *  semantics): default NNRP_PATCH_RATE_LIMIT_DEFAULT per
+   *  NNRP_PATCH_RATE_WINDOW_MS_DEFAULT ms; either 0 = no limit. */
+  uint32_t patch_rate_limit;
+  uint32_t patch_rate_window_ms;
 } nnrp_server_config;
 
 NNRP_API void nnrp_server_config_default(nnrp_server_config *c);
@@ -654,6 +867,119 @@ NNRP_API const nnrp_session *
 nnrp_server_session_session(const nnrp_server_session *ss);
 /** The server a session belongs to. */
 NNRP_API nnrp_server *nnrp_server_session_server(const nnrp_server_session *ss);
+
+/* ======================================================================== */
+/* Server: flow control, overload, patch policy, cache (issue 4)            */
+/* ======================================================================== */
+/*
+ * Seed ServerSession.send_flow_update and the server side of session.md
+ * §8-§10. The cache and the patch are handled by the library (CACHE_PUT ->
+ * CACHE_ACK, references resolved before a submit is delivered, misses
+ * answered with ERROR CACHE_MISS + RESULT_DROP, SESSION_PATCH -> ACK); the
+ * profile's enable_cache / max_cache_* / max_object_bytes configure it.
+ * The events (FLOW_UPDATE, CANCELLED, PEER_ERROR, PATCH) reach on_event and
+ * are counted in nnrp_server_flow_stats.
+ *
+ * Bounded queues under overload: a session holds at most max_held_submits
+ * / max_held_bytes submits; at the bound the runtime stops reading that
+ * connection (TCP backpressure) until the application answers or releases
+ * a frame, so a client that keeps pushing is held back by TCP, not
+ * buffered. Nothing is dropped by the runtime for that (a frame is answered
+ * with RESULT_DROP only if its copy cannot be allocated); a server that
+ * prefers explicit drops sets enforce_concurrency_limit in the profile
+ * (RESULT_DROP + RESULT_HINT QUEUE_FULL over max_concurrent_frames, by the
+ * session) and/or a credit window and automatic overload signalling.
+ */
+
+/** Seed send_flow_update: queues FLOW_UPDATE and starts writing it.
+ *  @return bytes queued (72); the errors of
+ *  nnrp_session_send_flow_update() (NNRP_ERR_CLOSED: the latched error). */
+NNRP_API int64_t nnrp_server_session_send_flow_update(
+    nnrp_server_session *ss, const nnrp_flow_update_req *req);
+
+/** Credit policy of this session (nnrp_session_set_credit_policy()):
+ *  window frames of SESSION credit, GRANT / REDUCE sent at once; 0 = off.
+ *  @return bytes queued (0: nothing sent now); NNRP_ERR_CLOSED. */
+NNRP_API int64_t nnrp_server_session_set_credit_policy(nnrp_server_session *ss,
+                                                       uint16_t window);
+
+/** The application's overload switch (nnrp_session_set_overloaded()): on =
+ *  1 sends PAUSE (HARD, retry_after_ms if != 0), on = 0 RESUME. With
+ *  auto_overload the session stays paused while either the application or
+ *  the automatic rule says so. @return bytes queued; NNRP_ERR_CLOSED. */
+NNRP_API int64_t nnrp_server_session_set_overloaded(nnrp_server_session *ss,
+                                                    int on,
+                                                    uint32_t retry_after_ms);
+
+/** Installs (fn != NULL) or removes the patch policy of this session
+ *  (nnrp_session_set_patch_policy(); the callback gets the sans-I/O
+ *  session, nnrp_server_session_session(ss)). @return 0;
+ *  NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_server_session_set_patch_policy(nnrp_server_session *ss,
+                                                  nnrp_patch_policy_fn fn,
+                                                  void *user);
+
+/** Patch rate limit of this session (nnrp_session_set_patch_rate_limit()).
+ *  @return 0; NNRP_ERR_INVALID_ARGUMENT; NNRP_ERR_NOMEM. */
+NNRP_API int nnrp_server_session_set_patch_rate_limit(nnrp_server_session *ss,
+                                                      uint32_t count,
+                                                      uint32_t window_ms);
+
+/** The patchable state in force on the server
+ *  (nnrp_session_effective_profile()). */
+NNRP_API int
+nnrp_server_session_effective_profile(const nnrp_server_session *ss,
+                                      nnrp_effective_profile *out);
+
+/** The session cache's counters (nnrp_session_cache_stats()). */
+NNRP_API int nnrp_server_session_cache_stats(const nnrp_server_session *ss,
+                                             nnrp_cache_stats *out);
+
+/** Server-side CACHE_INVALIDATE: removes from this session's cache and
+ *  tells the client (nnrp_session_invalidate_cache()). */
+NNRP_API int
+nnrp_server_session_invalidate_cache(nnrp_server_session *ss,
+                                     const nnrp_cache_invalidate_req *req);
+
+/** One slot object of a received submit, inline or resolved from the cache
+ *  (as nnrp_session_submit_object()); views live as the submit's.
+ *  @return 0; NNRP_ERR_NOT_FOUND; NNRP_ERR_INVALID_ARGUMENT. */
+NNRP_API int nnrp_received_submit_object(const nnrp_received_submit *sub,
+                                         uint16_t object_kind, nnrp_bytes *out);
+
+/** The tensor view of a received submit with resolved slots filled in (as
+ *  nnrp_session_submit_tensor()); views live as the submit's. */
+NNRP_API int nnrp_received_submit_tensor(const nnrp_received_submit *sub,
+                                         nnrp_tensor_view *out);
+
+/** Flow-control and memory counters of a server session. */
+typedef struct nnrp_server_flow_stats {
+  uint32_t struct_size;  /**< set by the call */
+  uint32_t in_flight;    /**< unanswered submits (nnrp_session_in_flight) */
+  uint32_t held_submits; /**< held copies now (answered ones included until
+                              their result is written) */
+  uint32_t held_peak;    /**< most held at once */
+  uint64_t held_bytes;
+  uint64_t held_bytes_peak;
+  uint64_t session_mem_bytes; /**< memory the sans-I/O session holds now
+                                   (queues, frame table, cache) */
+  uint64_t session_mem_peak;
+  uint64_t submits_received; /**< accepted FRAME_SUBMITs */
+  uint64_t input_stalls;     /**< reads stopped at the held-submit bound */
+  uint8_t overloaded;        /**< a PAUSE is in force (application or auto) */
+  uint8_t auto_overloaded;
+  uint8_t reserved[6];
+  uint64_t pauses_sent; /**< overload PAUSEs sent (renewals included) */
+  uint64_t resumes_sent;
+  uint64_t flow_updates_received;
+  uint64_t cancelled_frames; /**< NNRP_EV_CANCELLED */
+  uint64_t peer_errors;      /**< NNRP_EV_PEER_ERROR */
+  uint64_t patches;          /**< NNRP_EV_PATCH (patches evaluated) */
+} nnrp_server_flow_stats;
+
+/** Fills *out. @return 0; NNRP_ERR_INVALID_ARGUMENT. */
+NNRP_API int nnrp_server_session_flow_stats(const nnrp_server_session *ss,
+                                            nnrp_server_flow_stats *out);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@ void nnrp_client_config_default(nnrp_client_config *c) {
   c->peer_dead_timeout_ms = 30000;
   c->max_result_bytes = (uint64_t)64 << 20;
   c->max_queued_results = 4096;
+  c->max_queued_hints = NNRP_CLIENT_HINT_QUEUE_DEFAULT;
 }
 
 nnrp_client_session *nnrp__client_of(nnrp__link *node) {
@@ -41,6 +42,8 @@ static void maybe_free(nnrp_client_session *cs) {
   nnrp_runtime *rt = cs->conn.rt;
   nnrp__router_free(&cs->router);
   nnrp__conn_fini(&cs->conn);
+  nnrp__crec_free_all(cs);
+  nnrp__cflow_free(cs);
   free(cs->host);
   free(cs);
   rt->live--;
@@ -85,10 +88,12 @@ static void on_handshake(nnrp_client_session *cs, const nnrp_event *ev) {
   nnrp__client_connected(cs, 0);
 }
 
-static void on_event(nnrp__conn *c, const nnrp_event *ev) {
+static void on_event(nnrp__conn *c, const nnrp_event *in) {
   nnrp_client_session *cs = NNRP__CONTAINER(c, nnrp_client_session, conn);
   if (cs->deleted)
     return;
+  nnrp_event tmp;
+  const nnrp_event *ev = nnrp__cflow_event(cs, in, &tmp);
   const nnrp_client_config *cfg = &cs->cfg;
   switch (ev->type) {
   case NNRP_EV_HANDSHAKE:
@@ -140,7 +145,14 @@ static void on_closed(nnrp__conn *c) {
   maybe_free(cs);
 }
 
-static const nnrp__conn_ops client_ops = {on_event, input_blocked, on_closed};
+static void on_pumped(nnrp__conn *c) {
+  nnrp_client_session *cs = NNRP__CONTAINER(c, nnrp_client_session, conn);
+  if (!cs->deleted)
+    nnrp__cflow_pumped(cs);
+}
+
+static const nnrp__conn_ops client_ops = {on_event, input_blocked, on_closed,
+                                          on_pumped};
 
 /* ---- connect ------------------------------------------------------------- */
 
@@ -228,6 +240,7 @@ static int check_args(nnrp_runtime *rt, const nnrp_client_config *cfg,
       cfg->struct_size != sizeof(*cfg) || cfg->host == NULL ||
       cfg->host[0] == '\0' || cfg->port == 0 || cfg->max_result_bytes == 0 ||
       cfg->max_queued_results == 0 ||
+      cfg->max_queued_hints > NNRP__MAX_HINT_QUEUE ||
       (cfg->settings &&
        cfg->settings->struct_size != sizeof(nnrp_session_settings)))
     return NNRP_ERR_INVALID_ARGUMENT;
@@ -241,7 +254,10 @@ static int client_new(nnrp_runtime *rt, const nnrp_client_profile *profile,
   nnrp_client_session *cs = calloc(1, sizeof(*cs));
   size_t hl = strlen(cfg->host) + 1;
   char *host = malloc(hl);
-  if (cs == NULL || host == NULL) {
+  if (cs == NULL || host == NULL ||
+      nnrp__cflow_init(cs, cfg->max_queued_hints) != 0) {
+    if (cs)
+      nnrp__cflow_free(cs);
     free(cs);
     free(host);
     return NNRP_ERR_NOMEM;
@@ -249,14 +265,17 @@ static int client_new(nnrp_runtime *rt, const nnrp_client_profile *profile,
   memcpy(host, cfg->host, hl);
   nnrp_session_settings st;
   make_settings(&st, cfg, cs);
+  nnrp_mem mem;
+  nnrp__memcount_init(&cs->memc, &mem);
   nnrp_session *s = NULL;
-  int rc = nnrp_session_client_new(&s, profile, &st, NULL);
-  if (rc == 0) {
+  int rc = nnrp_session_client_new(&s, profile, &st, &mem);
+  if (rc == 0 && cfg->auto_pause)
+    rc = nnrp_session_set_auto_pause(s, 1);
+  if (rc == 0)
     rc = nnrp__conn_init(&cs->conn, rt, &client_ops, s, st.max_output_bytes);
-    if (rc != 0)
-      nnrp_session_del(s);
-  }
   if (rc != 0) {
+    nnrp_session_del(s); /* NULL: no-op */
+    nnrp__cflow_free(cs);
     free(host);
     free(cs);
     return rc;
@@ -264,6 +283,8 @@ static int client_new(nnrp_runtime *rt, const nnrp_client_profile *profile,
   cs->cfg = *cfg;
   cs->cfg.host = host;
   cs->host = host;
+  nnrp__list_init(&cs->puts);
+  nnrp__list_init(&cs->patches);
   cs->connect_status = NNRP__PENDING;
   nnrp__router_init(&cs->router, cfg->max_result_bytes, cfg->max_queued_results,
                     cfg->lenient ? NNRP_WIRE_LENIENT : 0);

@@ -13,14 +13,24 @@ static nnrp_runtime *rt_of(const nnrp_client_session *cs) {
   return cs->conn.rt;
 }
 
-static int closed_err(const nnrp_client_session *cs) {
+int nnrp__client_closed_err(const nnrp_client_session *cs) {
   return cs->latched_err ? cs->latched_err : NNRP_ERR_CLOSED;
+}
+
+static int closed_err(const nnrp_client_session *cs) {
+  return nnrp__client_closed_err(cs);
 }
 
 /* ---- submit -------------------------------------------------------------- */
 
+/* A slot is free (session.md §8.1: window, credit, pauses), or waiting is
+ * pointless. A pause with retry_after ends in the session's timer: run it
+ * first when it is due, so the end is seen at once (also with timeout 0). */
 static int slot_ready(void *ctx) {
-  const nnrp_client_session *cs = ctx;
+  nnrp_client_session *cs = ctx;
+  if (nnrp_session_can_submit(cs->conn.s))
+    return 1;
+  nnrp__conn_refresh(&cs->conn);
   return nnrp_session_can_submit(cs->conn.s) ||
          nnrp_session_get_state(cs->conn.s) != NNRP_STATE_ACTIVE;
 }
@@ -30,6 +40,8 @@ int nnrp_client_session_submit_nowait(nnrp_client_session *cs,
                                       uint32_t *frame_id) {
   if (cs == NULL || req == NULL || cs->deleted)
     return NNRP_ERR_INVALID_ARGUMENT;
+  if (!slot_ready(cs))
+    cs->fstats.submit_waits++;
   int rc = nnrp__rt_wait(rt_of(cs), slot_ready, cs, timeout_ms);
   if (rc == NNRP_ERR_TIMEOUT)
     return NNRP_ERR_WOULD_BLOCK;
@@ -56,8 +68,14 @@ int nnrp_client_session_submit_nowait(nnrp_client_session *cs,
   return 0;
 }
 
+uint64_t nnrp__deadline(int timeout_ms) {
+  if (timeout_ms < 0)
+    return UINT64_MAX;
+  return uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
+}
+
 /* Milliseconds left until deadline (ns); -1 stays -1. */
-static int left_ms(int timeout_ms, uint64_t deadline) {
+int nnrp__left_ms(int timeout_ms, uint64_t deadline) {
   if (timeout_ms < 0)
     return -1;
   uint64_t now = uv_hrtime();
@@ -81,8 +99,8 @@ int nnrp_client_session_submit(nnrp_client_session *cs, const nnrp_submit *req,
     return rc;
   if (frame_id)
     *frame_id = id;
-  return nnrp_client_session_receive_result(cs, id,
-                                            left_ms(timeout_ms, deadline), out);
+  return nnrp_client_session_receive_result(
+      cs, id, nnrp__left_ms(timeout_ms, deadline), out);
 }
 
 /* ---- results ------------------------------------------------------------- */

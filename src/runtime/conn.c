@@ -156,6 +156,8 @@ void nnrp__conn_pump(nnrp__conn *c) {
   do {
     c->repump = 0;
     drain_events(c);
+    if (c->ops->on_pumped && !c->closed)
+      c->ops->on_pumped(c);
     kick_write(c);
     maybe_close(c);
     update_timer(c);
@@ -185,6 +187,7 @@ static void feed(nnrp__conn *c) {
   int retried = 0;
   while (c->rpos < c->rend && !c->t_failed && !c->t_closing && !c->closed) {
     if (c->ops->input_blocked(c)) {
+      c->input_stalls++;
       pause_input(c);
       break;
     }
@@ -335,6 +338,18 @@ int nnrp__conn_can_write(const nnrp__conn *c) {
 
 int nnrp__conn_output_pending(const nnrp__conn *c) {
   return c->writing || nnrp_session_output_bytes(c->s) > 0;
+}
+
+void nnrp__conn_refresh(nnrp__conn *c) {
+  if (c->closed || session_closed(c))
+    return;
+  uint64_t now = now_ns();
+  if (nnrp_session_get_expiry(c->s) > now)
+    return;
+  nnrp__rt_enter(c->rt); /* callbacks may run: they see "inside the loop" */
+  (void)nnrp_session_handle_expiry(c->s, now);
+  nnrp__conn_pump(c);
+  nnrp__rt_leave(c->rt);
 }
 
 void nnrp__conn_fini(nnrp__conn *c) {

@@ -112,6 +112,10 @@ nnrp__held *nnrp__held_add(nnrp_server_session *ss, const nnrp_event *ev) {
   copy_resolved(h, ev, h->data + pkt);
   ss->held_count++;
   ss->held_bytes += n;
+  if (ss->held_count > ss->held_peak)
+    ss->held_peak = ss->held_count;
+  if (ss->held_bytes > ss->held_bytes_peak)
+    ss->held_bytes_peak = ss->held_bytes;
   return h;
 }
 

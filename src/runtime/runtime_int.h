@@ -11,6 +11,11 @@
  *   held.c       server: held submits and their buffer pool
  *   server.c     server: listener, accept queue, server-wide receive
  *   server_session.c  server: per-session API
+ *   memcount.c   a counting allocator for the sessions (memory stats)
+ *   client_flow.c, client_cache.c, client_patch.c  client: flow control,
+ *                result hints, cache puts and patches (issue 4)
+ *   server_flow.c, server_ext.c  server: flow control, automatic
+ *                overload signalling, stats, patch policy, submit objects
  *
  * Dependencies point one way: runtime -> transport -> session -> wire.
  */
@@ -117,6 +122,10 @@ typedef struct nnrp__conn_ops {
   int (*input_blocked)(const nnrp__conn *c);
   /* Transport and timer are closed: no I/O or callback follows. */
   void (*on_closed)(nnrp__conn *c);
+  /* Optional (NULL): after the events of a pump pass were delivered and
+   * before output is written; may queue output (it goes out in the same
+   * pass). Runs after every call into the session. */
+  void (*on_pumped)(nnrp__conn *c);
 } nnrp__conn_ops;
 
 struct nnrp__conn {
@@ -131,7 +140,8 @@ struct nnrp__conn {
   size_t wbytes;       /* bytes of the outstanding write */
   uint8_t writing, paused, feeding, pumping, repump;
   uint8_t eof, t_failed, t_closing, timer_open, closed, linger;
-  int os_err; /* first system error of the transport */
+  int os_err;            /* first system error of the transport */
+  uint64_t input_stalls; /* reads stopped because the owner was full */
   nnrp_iov wiov[NNRP_TRANSPORT_MAX_IOV];
 };
 
@@ -154,6 +164,22 @@ int nnrp__conn_can_write(const nnrp__conn *c);
 int nnrp__conn_output_pending(const nnrp__conn *c);
 /* Frees the session and the read buffer (after on_closed). */
 void nnrp__conn_fini(nnrp__conn *c);
+/* Runs the session's timers now if they are due (the loop timer may not
+ * have fired yet: it has ms granularity) and pumps. Lets a caller re-check
+ * a condition that a timer ends, e.g. a pause with retry_after. */
+void nnrp__conn_refresh(nnrp__conn *c);
+
+/* ---- counting allocator for sessions (memcount.c) ---------------------- */
+
+/* Bytes a session holds through its nnrp_mem (headers included), and the
+ * most it ever held. Lives in the object that owns the session. */
+typedef struct nnrp__memcount {
+  uint64_t used;
+  uint64_t peak;
+} nnrp__memcount;
+
+/* An nnrp_mem over libc that counts into *mc. */
+void nnrp__memcount_init(nnrp__memcount *mc, nnrp_mem *mem);
 
 /* ---- the single receive copy (pktcopy.c) ------------------------------- */
 
