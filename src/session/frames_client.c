@@ -302,7 +302,7 @@ int nnrp_session_discard(nnrp_session *s, uint32_t frame_id, uint64_t now) {
   return 0;
 }
 
-uint64_t nnrp__frames_next_expiry(nnrp_session *s) {
+uint64_t nnrp__frames_next_expiry(const nnrp_session *s) {
   const nnrp_timer *t = nnrp__theap_top(&s->timers);
   return t ? t->at : UINT64_MAX; /* may be stale: a spurious wake-up */
 }

@@ -609,7 +609,7 @@ uint64_t nnrp_session_get_expiry(const nnrp_session *s) {
   t = min64(t, nnrp__keepalive_next(s));
   t = min64(t, nnrp__flow_next_expiry(s));
   t = min64(t, nnrp__cache_next_expiry(s));
-  t = min64(t, nnrp__frames_next_expiry((nnrp_session *)(uintptr_t)s));
+  t = min64(t, nnrp__frames_next_expiry(s));
   return t;
 }
 

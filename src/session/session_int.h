@@ -348,6 +348,6 @@ int nnrp__patch_on_ack(nnrp_session *s, const nnrp_packet *p);
 void nnrp__patch_free(nnrp_session *s);
 
 /* timers: earliest frame timer (stale entries popped lazily). */
-uint64_t nnrp__frames_next_expiry(nnrp_session *s);
+uint64_t nnrp__frames_next_expiry(const nnrp_session *s);
 
 #endif /* NNRP_SESSION_INT_H */
