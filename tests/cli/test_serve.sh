@@ -6,7 +6,9 @@
 # value, token streaming (several RESULT_PUSH then EOS), bench accounting
 # and its JSON line, --auth-token accept/reject, --model echo, --delay-ms,
 # --max-concurrent, --lenient, SIGTERM/SIGINT stopping the server with exit
-# status 0, usage errors. Servers listen on --port 0 (the port is read from
+# status 0, usage errors; issue 4: --budget-mode result classes (submit
+# --class-check, bench --verify), bench --cache / --cache-flood /
+# --deadline-ms, credit window and auto-overload options. Servers listen on --port 0 (the port is read from
 # their "listening on" line); every process is started and stopped by PID
 # with a time limit.
 #
@@ -97,6 +99,7 @@ server_log() {
 }
 
 JSON_KEYS='["sent", "completed", "dropped", "errors", "p50_us", "p99_us", "p999_us", "frames_per_s", "bytes_per_s"]'
+JSON_KEYS4='["hints", "pauses", "result_classes", "cache_puts"]'
 
 # --- Server 1: defaults (upscale) -------------------------------------------
 start_server s1
@@ -131,7 +134,7 @@ for k in audio video event tool opaque; do
 done
 
 run bench --port "$P" --frames 600 --window 16 --sessions 3 --payload 2048 --json
-check "bench --json (tensor)" 0 "list(L[-1]) == $JSON_KEYS and L[-1][\"sent\"] == L[-1][\"completed\"] == 600 and L[-1][\"dropped\"] == 0 and L[-1][\"errors\"] == 0 and 0 < L[-1][\"p50_us\"] <= L[-1][\"p99_us\"] <= L[-1][\"p999_us\"] and L[-1][\"frames_per_s\"] > 0 and OUT.splitlines()[-1].startswith(\"{\") and \"latency histogram\" in OUT"
+check "bench --json (tensor)" 0 "list(L[-1])[:9] == $JSON_KEYS and list(L[-1])[9:13] == $JSON_KEYS4 and L[-1][\"result_classes\"][\"complete\"] == 600 and L[-1][\"sent\"] == L[-1][\"completed\"] == 600 and L[-1][\"dropped\"] == 0 and L[-1][\"errors\"] == 0 and 0 < L[-1][\"p50_us\"] <= L[-1][\"p99_us\"] <= L[-1][\"p999_us\"] and L[-1][\"frames_per_s\"] > 0 and OUT.splitlines()[-1].startswith(\"{\") and \"latency histogram\" in OUT"
 
 run bench --port "$P" --frames 300 --window 8 --sessions 2 --payload 256 --kind token --json
 check "bench --kind token (streamed)" 0 "L[-1][\"sent\"] == L[-1][\"completed\"] == 300 and int(OUT.split(\"result pushes: \")[1].split()[0]) == 300 * 16"
@@ -171,6 +174,9 @@ check "echo: opaque payload unchanged" 0 "\"verify=ok\" in OUT and \"bytes=5000\
 run bench --port "$P" --auth-token s3cret --frames 64 --window 16 --payload 512 --json
 check "bench against --delay-ms 30, window 8 (server)" 0 "L[-1][\"completed\"] == 64 and L[-1][\"p50_us\"] >= 29000 and \"server window 8\" in OUT"
 
+run bench --port "$P" --auth-token s3cret --frames 24 --window 8 --payload 512 --deadline-ms 5 --json
+check "bench --deadline-ms 5 against --delay-ms 30: every frame expires or is dropped, exit 0" 0 "L[-1][\"sent\"] == 24 and L[-1][\"expired\"] + L[-1][\"dropped\"] == 24 and L[-1][\"errors\"] == L[-1][\"expired\"] and \"expired\" in OUT"
+
 # SIGINT while a bench keeps frames in flight: the server drains and exits 0;
 # the bench accounts every frame it sent (exit 1: not all frames were sent).
 timeout -s KILL "$LIMIT" "$NNRP" bench --port "$P" --auth-token s3cret \
@@ -200,6 +206,42 @@ stop_server "$spid" TERM
 : >"$TMP/err"
 check "server 3 exits 0 on SIGTERM" 0 "True"
 
+# --- Server 4: issue 4 (budget mode, cache quota, credit, overload) ----------
+start_server s4 --budget-mode --budget-depth 1 --cache-entries 8 \
+  --credit-window 4 --auto-overload --patch-rate 3/500
+P=$sport
+
+run submit --port "$P" --frames 6 --tiles 4 --budget-policy any --class-check --verify
+check "budget-mode, policy any: PARTIAL, COMPLETE, DEGRADED, PARTIAL, STALE_REUSE, DEGRADED" 0 "[x.split()[2] for x in OUT.splitlines() if x.startswith(\"frame \")] == [\"PARTIAL\", \"COMPLETE\", \"DEGRADED\", \"PARTIAL\", \"STALE_REUSE\", \"DEGRADED\"] and OUT.count(\"class-check=ok verify=ok\") == 6 and \"covered=2 dropped=2\" in OUT and \"flags=0x1 applied=0x2 covered=4 dropped=0 reused=2\" in OUT and \"flags=0x2 applied=0x4\" in OUT"
+
+run submit --port "$P" --frames 3 --budget-policy stale --class-check --verify
+check "budget-mode, policy stale: COMPLETE, then STALE_REUSE of frame 1" 0 "OUT.count(\"STALE_REUSE\") == 2 and OUT.count(\"reused=1 class-check=ok verify=ok\") == 2 and \"frame 1: COMPLETE\" in OUT"
+
+run submit --port "$P" --frames 2 --budget-policy drop
+check "budget-mode, policy drop: early RESULT_DROP (exit 1)" 1 "OUT.count(\"DROPPED\") == 2"
+
+run submit --port "$P" --frames 2 --class-check --verify
+check "budget-mode, policy none: COMPLETE only" 0 "OUT.count(\"COMPLETE\") == 2 and OUT.count(\"class-check=ok\") == 2"
+
+run bench --port "$P" --frames 300 --window 8 --tiles 2 --budget-policy any --verify --json
+check "bench --budget-policy any --verify: classes counted and verified" 0 "L[-1][\"verify_failed\"] == 0 and sum(L[-1][\"result_classes\"].values()) == L[-1][\"completed\"] == 300 and min(L[-1][\"result_classes\"].values()) > 0 and \"result classes: complete\" in OUT"
+
+run bench --port "$P" --frames 200 --window 4 --tiles 3 --cache --verify --json
+check "bench --cache: objects put once, frames by reference, verified" 0 "L[-1][\"cache_puts\"] == 3 and L[-1][\"ref_frames\"] == 200 and L[-1][\"completed\"] == 200 and L[-1][\"verify_failed\"] == 0"
+
+run bench --port "$P" --frames 100 --cache --cache-mode mixed --kind mixed --verify --json
+check "bench --cache --cache-mode mixed --kind mixed" 0 "L[-1][\"cache_puts\"] == 2 and L[-1][\"ref_frames\"] == 100 and L[-1][\"verify_failed\"] == 0"
+
+run bench --port "$P" --frames 50 --cache-flood 20 --payload 512 --json
+check "bench --cache-flood 20 against --cache-entries 8: 12 REJECTED" 0 "L[-1][\"cache_puts\"] == 20 and L[-1][\"cache_rejected\"] == 12 and L[-1][\"completed\"] == 50"
+
+run bench --port "$P" --frames 400 --window 64 --sessions 2 --auto-pause --json
+check "bench --auto-pause with a credit window of 4" 0 "L[-1][\"completed\"] == 400 and L[-1][\"hints\"] > 0"
+
+stop_server "$spid" TERM
+server_log s4
+check "server 4: class counts and cache stats in the log, exit 0" 0 "\"result classes: complete\" in OUT and \"; early drops 2\" in OUT and \"put(s) accepted, 12 rejected\" in OUT and \"resolved frame(s)\" in OUT"
+
 # --- Usage ---------------------------------------------------------------------
 run serve --bogus
 check "serve --bogus: usage error" 2 "\"unknown argument\" in ERR"
@@ -211,6 +253,14 @@ run bench --port 1 --kind audio
 check "bench --kind audio: usage error" 2 "\"--kind\" in ERR"
 run ping --port 70000
 check "ping --port 70000: usage error" 2 "\"--port\" in ERR"
+run bench --port 1 --budget-policy sometimes
+check "bench --budget-policy sometimes: usage error" 2 "\"--budget-policy\" in ERR"
+run bench --port 1 --cache --kind token
+check "bench --cache --kind token: usage error" 2 "\"--cache\" in ERR"
+run serve --patch-rate 5
+check "serve --patch-rate 5: usage error" 2 "\"--patch-rate\" in ERR"
+run serve --budget-depth 0
+check "serve --budget-depth 0: usage error" 2 "\"--budget-depth\" in ERR"
 for c in serve submit bench ping; do
   run "$c" --help
   check "nnrp $c --help" 0 "OUT.startswith(\"usage: nnrp $c\")"

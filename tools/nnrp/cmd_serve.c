@@ -5,7 +5,8 @@
  * on_submit, on_sent, on_event); frames held for --delay-ms wait in a FIFO
  * answered from the main loop; SIGINT/SIGTERM set a flag the loop polls
  * (the runtime may not be called from a signal handler) and the server
- * then closes every session gracefully and exits 0. docs/cli.md.
+ * then closes every session gracefully and exits 0. Options in
+ * serve_args.c, --budget-mode in serve_budget.c. docs/cli.md.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -13,130 +14,20 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model.h"
-#include "net_common.h"
+#include "serve.h"
 #include "util.h"
 
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig) { g_signal = sig; }
 
-/* A result buffer not yet written (freed on on_sent or session end). */
-typedef struct serve_buf {
-  struct serve_buf *next;
-  void *ptr;
-} serve_buf;
-
-typedef struct serve_sess {
-  struct serve_sess *next;
-  nnrp_server_session *ss;
-  uint32_t id;
-  int closed;      /* CLOSED seen: del and free from the main loop */
-  uint64_t frames; /* submits answered */
-  serve_buf *bufs;
-} serve_sess;
-
-/* A submit waiting for its --delay-ms. */
-typedef struct held_frame {
-  struct held_frame *next;
-  serve_sess *sess;
-  const nnrp_received_submit *sub;
-  uint64_t due;
-} held_frame;
-
-typedef struct serve_args {
-  net_opts net; /* host, port, auth token, lenient */
-  uint32_t max_concurrent;
-  uint32_t delay_ms;
-  model_kind model;
-} serve_args;
-
-typedef struct serve_ctx {
-  serve_args a;
-  nnrp_runtime *rt;
-  nnrp_server *srv;
-  serve_sess *sessions;
-  held_frame *head, *tail;
-  serve_sess *cur; /* the session a model is answering on */
-  uint32_t cur_frame;
-  uint64_t n_sessions, n_frames, n_packets, n_drops, n_errors;
-} serve_ctx;
-
-#ifdef __GNUC__
-__attribute__((format(printf, 1, 2)))
-#endif
-static void
-slog(const char *fmt, ...) {
+void serve_log(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("nnrp serve: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-}
-
-void cli_usage_serve(FILE *out) {
-  fputs("usage: nnrp serve [--host H] [--port P] [--max-concurrent N]\n"
-        "                  [--delay-ms D] [--auth-token T]\n"
-        "                  [--model upscale|echo] [--lenient]\n"
-        "\n"
-        "An NNRP/1 TCP server with a demo model. Prints \"listening on "
-        "HOST:PORT\"\n"
-        "on stdout, logs sessions and errors on stderr, stops cleanly on\n"
-        "SIGINT/SIGTERM (exit 0).\n"
-        "  --host H            bind address (default 127.0.0.1)\n"
-        "  --port P            port, 0 = any free port (default 4434)\n"
-        "  --max-concurrent N  max_concurrent_frames advertised (default "
-        "64)\n"
-        "  --delay-ms D        answer each frame D ms after it arrived\n"
-        "  --auth-token T      accept only clients whose auth block is T\n"
-        "  --model M           upscale (default): FP16 tiles upscaled 2x,\n"
-        "                      tokens streamed back; echo: all unchanged\n"
-        "  --lenient           lenient validation (wire.md §13)\n",
-        out);
-}
-
-static int parse_model(const char *v, model_kind *out) {
-  int k = v ? model_kind_from_name(v, strlen(v)) : -1;
-  if (k < 0)
-    return -1;
-  *out = (model_kind)k;
-  return 0;
-}
-
-/* Returns -1 to continue, or an exit status. */
-static int parse_args(int argc, char **argv, serve_args *a) {
-  memset(a, 0, sizeof(*a));
-  net_opts_default(&a->net);
-  a->net.port = 4434;
-  a->max_concurrent = 64;
-  for (int i = 0; i < argc; i++) {
-    const char *v = NULL;
-    uint64_t n = 0;
-    int r = net_opt_parse(&a->net, "serve", argc, argv, &i);
-    if (r < 0)
-      return CLI_EXIT_USAGE;
-    if (r > 0)
-      continue;
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      cli_usage_serve(stdout);
-      return CLI_EXIT_OK;
-    } else if (cli_opt(argc, argv, &i, "--max-concurrent", &v)) {
-      if (cli_parse_num(v, UINT16_MAX, &n) != 0)
-        return cli_usage_fail("serve", "--max-concurrent needs 0..65535", v);
-      a->max_concurrent = (uint32_t)n;
-    } else if (cli_opt(argc, argv, &i, "--delay-ms", &v)) {
-      if (cli_parse_num(v, 3600000, &n) != 0)
-        return cli_usage_fail("serve", "--delay-ms needs 0..3600000", v);
-      a->delay_ms = (uint32_t)n;
-    } else if (cli_opt(argc, argv, &i, "--model", &v)) {
-      if (parse_model(v, &a->model) != 0)
-        return cli_usage_fail("serve", "--model needs upscale or echo", v);
-    } else {
-      return cli_usage_fail("serve", "unknown argument", argv[i]);
-    }
-  }
-  return -1;
 }
 
 /* ---- sessions and result buffers ---------------------------------------- */
@@ -157,20 +48,37 @@ static void free_bufs(serve_sess *s) {
   }
 }
 
-/* Model sink: send on the current session, keep `owned` until written. */
+/* Frees the result buffer ptr of s if it is still listed. @return 1 when
+ * it was. */
+static int take_buf(serve_sess *s, const void *ptr) {
+  for (serve_buf **p = &s->bufs; *p; p = &(*p)->next)
+    if ((*p)->ptr == ptr) {
+      serve_buf *b = *p;
+      *p = b->next;
+      free(b->ptr);
+      free(b);
+      return 1;
+    }
+  return 0;
+}
+
+/* Model sink: send on the current session, keep `owned` until written.
+ * The buffer is listed before the send: a write that completes inside the
+ * call reports on_sent before send_result returns. */
 static int64_t sink_send(void *ctx, const nnrp_result *r, void *owned) {
   serve_ctx *x = ctx;
+  serve_sess *s = x->cur;
   nnrp_result rr = *r;
   rr.user_data = owned;
-  int64_t rc = nnrp_server_session_send_result(x->cur->ss, x->cur_frame, &rr);
-  if (owned != NULL && rc > 0) {
+  if (owned != NULL) {
     serve_buf *b = cli_xmalloc(sizeof(*b));
     b->ptr = owned;
-    b->next = x->cur->bufs;
-    x->cur->bufs = b;
-  } else {
-    free(owned); /* not queued: nothing references it */
+    b->next = s->bufs;
+    s->bufs = b;
   }
+  int64_t rc = nnrp_server_session_send_result(s->ss, x->cur_frame, &rr);
+  if (owned != NULL && rc <= 0)
+    (void)take_buf(s, owned); /* not queued: nothing references it */
   return rc;
 }
 
@@ -178,14 +86,8 @@ static void on_sent(nnrp_server_session *ss, uint32_t frame_id,
                     void *result_user_data, void *user) {
   (void)frame_id;
   serve_sess *s = result_user_data ? find_sess(user, ss) : NULL;
-  for (serve_buf **p = s ? &s->bufs : NULL; p && *p; p = &(*p)->next)
-    if ((*p)->ptr == result_user_data) {
-      serve_buf *b = *p;
-      *p = b->next;
-      free(b->ptr);
-      free(b);
-      return;
-    }
+  if (s != NULL)
+    (void)take_buf(s, result_user_data);
 }
 
 /* ---- answering ---------------------------------------------------------- */
@@ -195,21 +97,28 @@ static void answer(serve_ctx *x, serve_sess *s,
   uint32_t frame_id = sub->frame_id; /* sub is invalid once answered */
   model_sink sink = {sink_send, x};
   model_report rep;
+  model_plan plan;
   memset(&rep, 0, sizeof(rep));
-  x->cur = s;
-  x->cur_frame = frame_id;
-  int rc = model_answer(x->a.model, sub, &sink, &rep);
-  x->n_packets += rep.packets;
   s->frames++;
   x->n_frames++;
-  if (rc == 0)
+  if (serve_budget_plan(x, s, sub, &plan) == SERVE_EARLY_DROP &&
+      serve_early_drop(x, s, frame_id))
     return;
+  x->cur = s;
+  x->cur_frame = frame_id;
+  int rc = model_answer(x->a.model, sub, &plan, &sink, &rep);
+  x->n_packets += rep.packets;
+  if (rc == 0) {
+    x->n_class[rep.result_class & 3u]++;
+    return;
+  }
   x->n_errors++;
   if (s->closed || nnrp_server_session_state(s->ss) == NNRP_STATE_CLOSED)
     return; /* the connection went away meanwhile (logged on CLOSED) */
-  slog("session %08x frame %u: cannot answer: %s (%s); sending RESULT_DROP",
-       (unsigned)s->id, (unsigned)frame_id, nnrp_err_name(rc),
-       nnrp_strerror(rc));
+  serve_log("session %08x frame %u: cannot answer: %s (%s); sending "
+            "RESULT_DROP",
+            (unsigned)s->id, (unsigned)frame_id, nnrp_err_name(rc),
+            nnrp_strerror(rc));
   if (nnrp_server_session_send_result_drop(s->ss, frame_id, 0) > 0)
     x->n_drops++;
 }
@@ -284,24 +193,54 @@ static void on_session(nnrp_server *srv, nnrp_server_session *ss, void *user) {
   x->n_sessions++;
   const nnrp_client_hello *ch = nnrp_server_session_client_hello(ss);
   (void)srv;
-  slog("session %08x: accepted, handshake complete (model %s, window %u, "
-       "client payload kinds 0x%02x)",
-       (unsigned)s->id, model_kind_name(x->a.model),
-       (unsigned)x->a.max_concurrent,
-       ch ? (unsigned)ch->supported_payload_kind_bitmap : 0u);
+  serve_log("session %08x: accepted, handshake complete (model %s, window %u, "
+            "client payload kinds 0x%02x)",
+            (unsigned)s->id, model_kind_name(x->a.model),
+            (unsigned)x->a.max_concurrent,
+            ch ? (unsigned)ch->supported_payload_kind_bitmap : 0u);
+}
+
+/* "; cache: ...; pauses ..." for a closed session, when there was any. */
+static void session_stats(const serve_sess *s, char *buf, size_t cap) {
+  nnrp_cache_stats cs;
+  nnrp_server_flow_stats fs;
+  size_t n = 0;
+  buf[0] = '\0';
+  memset(&cs, 0, sizeof(cs));
+  memset(&fs, 0, sizeof(fs));
+  (void)nnrp_server_session_cache_stats(s->ss, &cs);
+  (void)nnrp_server_session_flow_stats(s->ss, &fs);
+  if (cs.puts_accepted || cs.puts_rejected || cs.misses || cs.resolved_frames)
+    n += (size_t)snprintf(buf + n, cap - n,
+                          "; cache: %llu put(s) accepted, %llu rejected, "
+                          "%llu resolved frame(s), %llu miss(es), %u "
+                          "entr%s",
+                          (unsigned long long)cs.puts_accepted,
+                          (unsigned long long)cs.puts_rejected,
+                          (unsigned long long)cs.resolved_frames,
+                          (unsigned long long)cs.misses, (unsigned)cs.entries,
+                          cs.entries == 1 ? "y" : "ies");
+  if (n < cap && (fs.pauses_sent || fs.patches))
+    snprintf(buf + n, cap - n,
+             "; %llu pause(s), %llu resume(s), %llu patch(es), held peak %u",
+             (unsigned long long)fs.pauses_sent,
+             (unsigned long long)fs.resumes_sent,
+             (unsigned long long)fs.patches, (unsigned)fs.held_peak);
 }
 
 static void log_closed(const serve_sess *s, const nnrp_event *ev) {
-  char why[300];
+  char why[300], stats[300];
   if (ev->error.lib_err == 0)
     snprintf(why, sizeof(why), "clean");
   else
     net_record_text(&ev->error, why, sizeof(why));
-  if (s != NULL)
-    slog("session %08x: closed, %s (%llu frame(s))", (unsigned)s->id, why,
-         (unsigned long long)s->frames);
-  else
-    slog("connection closed before the handshake completed: %s", why);
+  if (s == NULL) {
+    serve_log("connection closed before the handshake completed: %s", why);
+    return;
+  }
+  session_stats(s, stats, sizeof(stats));
+  serve_log("session %08x: closed, %s (%llu frame(s)%s)", (unsigned)s->id, why,
+            (unsigned long long)s->frames, stats);
 }
 
 static void on_event(nnrp_server_session *ss, const nnrp_event *ev,
@@ -319,7 +258,7 @@ static void on_event(nnrp_server_session *ss, const nnrp_event *ev,
     break;
   case NNRP_EV_PEER_ERROR:
     net_record_text(&ev->error, why, sizeof(why));
-    slog("session %08x: peer ERROR %s", s ? (unsigned)s->id : 0u, why);
+    serve_log("session %08x: peer ERROR %s", s ? (unsigned)s->id : 0u, why);
     x->n_errors++;
     break;
   case NNRP_EV_CANCELLED:
@@ -336,9 +275,9 @@ static int check_auth(const uint8_t *auth, size_t len, void *user) {
   const char *t = x->a.net.auth_token;
   if (t == NULL || (len == strlen(t) && memcmp(auth, t, len) == 0))
     return 1;
-  slog("handshake rejected: auth block (%zu bytes) does not match "
-       "--auth-token (ERROR AUTH_FAILED/CONNECTION)",
-       len);
+  serve_log("handshake rejected: auth block (%zu bytes) does not match "
+            "--auth-token (ERROR AUTH_FAILED/CONNECTION)",
+            len);
   return 0;
 }
 
@@ -356,6 +295,7 @@ static void reap(serve_ctx *x) {
     *p = s->next;
     nnrp_server_session_del(s->ss); /* aborts: nothing is written after */
     free_bufs(s);
+    serve_budget_free(s);
     free(s);
   }
 }
@@ -368,6 +308,25 @@ static int loop_wait_ms(const serve_ctx *x) {
     return 0;
   uint64_t ms = (x->head->due - now + 999999u) / 1000000u;
   return ms < 100 ? (int)ms : 100;
+}
+
+/* Issue-4 settings: cache quotas, credit, overload, patch rate. */
+static void flow_config(const serve_args *a, nnrp_server_profile *p,
+                        nnrp_server_config *c) {
+  p->enable_cache = (uint8_t)!a->no_cache;
+  if (a->cache_entries_given)
+    p->max_cache_entries = a->cache_entries;
+  if (a->cache_bytes_given)
+    p->max_cache_bytes = a->cache_bytes;
+  p->max_object_bytes = a->max_object_bytes;
+  c->credit_window = (uint16_t)a->credit_window;
+  c->auto_overload = (uint8_t)(a->auto_overload != 0);
+  c->overload_high_water = a->overload_high;
+  c->overload_low_water = a->overload_low;
+  if (a->overload_retry_given)
+    c->overload_retry_after_ms = a->overload_retry_ms;
+  c->patch_rate_limit = a->patch_rate;
+  c->patch_rate_window_ms = a->patch_window_ms;
 }
 
 static int start(serve_ctx *x) {
@@ -389,13 +348,14 @@ static int start(serve_ctx *x) {
   c.on_sent = on_sent;
   c.on_event = on_event;
   c.user = x;
+  flow_config(&x->a, &p, &c);
   int rc = nnrp_serve_tcp(x->rt, &p, &c, &x->srv);
   if (rc != 0) {
     int os_err = 0;
     (void)nnrp_runtime_last_error(x->rt, NULL, &os_err);
-    slog("cannot listen on %s:%u: %s%s%s", x->a.net.host,
-         (unsigned)x->a.net.port, nnrp_err_name(rc), os_err ? ": " : "",
-         os_err ? strerror(-os_err) : "");
+    serve_log("cannot listen on %s:%u: %s%s%s", x->a.net.host,
+              (unsigned)x->a.net.port, nnrp_err_name(rc), os_err ? ": " : "",
+              os_err ? strerror(-os_err) : "");
     return rc;
   }
   printf("listening on %s:%u\n", x->a.net.host,
@@ -414,7 +374,7 @@ static void shutdown_all(serve_ctx *x) {
       (void)nnrp_server_session_close(s->ss, 0);
       open++;
     }
-  slog("signal %d: closing %u session(s)", (int)g_signal, (unsigned)open);
+  serve_log("signal %d: closing %u session(s)", (int)g_signal, (unsigned)open);
   uint64_t end = nnrp_runtime_now() + 3000000000u;
   while (x->sessions && nnrp_runtime_now() < end) {
     nnrp_runtime_run(x->rt, 50);
@@ -429,11 +389,11 @@ static void shutdown_all(serve_ctx *x) {
 int cli_cmd_serve(int argc, char **argv) {
   serve_ctx x;
   memset(&x, 0, sizeof(x));
-  int st = parse_args(argc, argv, &x.a);
+  int st = serve_parse_args(argc, argv, &x.a);
   if (st >= 0)
     return st;
   if (nnrp_runtime_new(&x.rt, NULL) != 0) {
-    slog("cannot create the runtime");
+    serve_log("cannot create the runtime");
     return CLI_EXIT_INVALID;
   }
   if (start(&x) != 0) {
@@ -453,10 +413,11 @@ int cli_cmd_serve(int argc, char **argv) {
   }
   shutdown_all(&x);
   nnrp_runtime_del(x.rt);
-  slog("stopped: %llu session(s), %llu frame(s), %llu result packet(s), "
-       "%llu drop(s), %llu error(s)",
-       (unsigned long long)x.n_sessions, (unsigned long long)x.n_frames,
-       (unsigned long long)x.n_packets, (unsigned long long)x.n_drops,
-       (unsigned long long)x.n_errors);
+  serve_log("stopped: %llu session(s), %llu frame(s), %llu result packet(s), "
+            "%llu drop(s), %llu error(s)",
+            (unsigned long long)x.n_sessions, (unsigned long long)x.n_frames,
+            (unsigned long long)x.n_packets, (unsigned long long)x.n_drops,
+            (unsigned long long)x.n_errors);
+  serve_log_classes(&x);
   return CLI_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "model.h"
 #include "net_common.h"
+#include "result_check.h"
 #include "util.h"
 
 typedef struct submit_args {
@@ -21,7 +22,9 @@ typedef struct submit_args {
   int payload_given;
   int dump;
   int verify;
-  uint8_t *tile; /* --tile bytes (malloc'd) */
+  int class_check;
+  uint8_t budget_policy; /* --budget-policy: the submits' BudgetPolicy */
+  uint8_t *tile;         /* --tile bytes (malloc'd) */
 } submit_args;
 
 /* Everything received for one frame. */
@@ -32,17 +35,18 @@ typedef struct frame_sum {
   uint8_t klass;
   uint8_t *text; /* token chunks, concatenated */
   size_t text_len, text_cap;
-  uint32_t tiles_ok; /* tiles equal to the expected bytes */
-  char why[96];      /* first verification failure */
+  uint32_t tiles_ok;     /* tiles equal to the expected bytes */
+  nnrp_result_push fin;  /* metadata of the final push */
+  const char *tile_why;  /* check_result_tiles() of the final push */
+  const char *class_why; /* check_result_class() of the final push */
+  char why[96];          /* first verification failure */
 } frame_sum;
 
 typedef struct submit_ctx {
   submit_args a;
   net_frame f;
   int model;       /* model_kind of the server, -1 unknown */
-  uint8_t *expect; /* expected result tile (verify) */
-  size_t expect_len;
-  uint32_t expect_w; /* its shape (for --dump rows) */
+  check_expect ex; /* expected result tiles (verify, dump) */
   int failed;
 } submit_ctx;
 
@@ -52,6 +56,7 @@ void cli_usage_submit(FILE *out) {
         "                   [--kind tensor|token|mixed|audio|video|event|tool|"
         "opaque]\n"
         "                   [--text STR] [--tile HEX [--tile-size WxH]]\n"
+        "                   [--tiles N] [--budget-policy P] [--class-check]\n"
         "                   [--dump] [--verify] [--auth-token T] "
         "[--lenient]\n"
         "\n"
@@ -66,6 +71,12 @@ void cli_usage_submit(FILE *out) {
         "  --text STR        token text (default: a short sentence)\n"
         "  --tile HEX        send these FP16 tile bytes (little-endian)\n"
         "  --tile-size WxH   shape of --tile (default: a square)\n"
+        "  --tiles N         N identical tiles per frame (default 1)\n"
+        "  --budget-policy P BudgetPolicy of the submits: partial, stale,\n"
+        "                    degraded, drop, any or none, comma-separated\n"
+        "  --class-check     print the class fields of each result and check\n"
+        "                    them against the budget policy (session.md "
+        "§7.7)\n"
         "  --dump            print the result tiles as FP16 hex values\n"
         "  --verify          check the results against the server's model\n"
         "                    (upscale: bilinear 2x; echo: unchanged)\n",
@@ -115,6 +126,18 @@ static int parse_own(submit_args *a, int argc, char **argv, int *i) {
   } else if (cli_opt(argc, argv, i, "--tile-size", &v)) {
     if (parse_size(v, &a->spec.tile_w, &a->spec.tile_h) != 0)
       return -1 - cli_usage_fail("submit", "--tile-size needs WxH", v);
+  } else if (cli_opt(argc, argv, i, "--tiles", &v)) {
+    if (cli_parse_num(v, 4096, &n) != 0 || n == 0)
+      return -1 - cli_usage_fail("submit", "--tiles needs 1..4096", v);
+    a->spec.tiles = (uint32_t)n;
+  } else if (cli_opt(argc, argv, i, "--budget-policy", &v)) {
+    if (net_budget_parse(v, &a->budget_policy) != 0)
+      return -1 - cli_usage_fail("submit",
+                                 "--budget-policy needs partial, stale, "
+                                 "degraded, drop, any or none",
+                                 v);
+  } else if (strcmp(argv[*i], "--class-check") == 0) {
+    a->class_check = 1;
   } else if (strcmp(argv[*i], "--dump") == 0) {
     a->dump = 1;
   } else if (strcmp(argv[*i], "--verify") == 0) {
@@ -169,7 +192,7 @@ static void fail(frame_sum *s, const char *why) {
 static void dump_tile(const submit_ctx *c, uint16_t role, uint32_t idx,
                       nnrp_bytes t) {
   size_t n = t.len / 2;
-  uint32_t w = c->expect_w && t.len == c->expect_len ? c->expect_w : 16;
+  uint32_t w = c->ex.full_w && t.len == c->ex.full_len ? c->ex.full_w : 16;
   printf("  section %u tile %u: %zu bytes, fp16 values (row width %u):\n",
          (unsigned)role, (unsigned)idx, t.len, (unsigned)w);
   for (size_t i = 0; i < n && i < 4096; i++) {
@@ -195,8 +218,8 @@ static void take_tensor(submit_ctx *c, frame_sum *s,
       s->bytes += t.len;
       if (c->a.dump)
         dump_tile(c, sv.desc.role_id, j, t);
-      if (c->expect && t.len == c->expect_len &&
-          memcmp(t.ptr, c->expect, t.len) == 0)
+      if (c->ex.full && t.len == c->ex.full_len &&
+          memcmp(t.ptr, c->ex.full, t.len) == 0)
         s->tiles_ok++;
     }
   }
@@ -240,15 +263,20 @@ static void take_push(submit_ctx *c, frame_sum *s,
   if (r->body->has_tensor)
     take_tensor(c, s, &r->body->tensor);
   take_typed(c, s, r->body);
+  if (!r->final)
+    return;
+  s->fin = *r->meta;
+  if (c->f.has_tensor)
+    s->tile_why = check_result_tiles(&c->ex, r->meta, r->body);
+  s->class_why = check_result_class(r->meta, c->a.budget_policy, r->frame_id);
 }
 
 /* Checks a frame's results against the model (--verify). */
 static void verify(const submit_ctx *c, frame_sum *s) {
   if (c->model < 0)
     fail(s, "the server's model is not upscale or echo");
-  if (c->f.has_tensor && s->tiles_ok != 1)
-    fail(s, c->model == MODEL_ECHO ? "tile not echoed unchanged"
-                                   : "tile is not the 2x bilinear upscale");
+  if (c->f.has_tensor && s->tile_why != NULL)
+    fail(s, s->tile_why);
   if (c->f.has_tensor && s->status != MODEL_STATUS_OK)
     fail(s, "status_code is not 0");
   if (c->f.typed.payload_kind == NNRP_PAYLOAD_KIND_TOKEN_CHUNK) {
@@ -265,12 +293,6 @@ static void verify(const submit_ctx *c, frame_sum *s) {
   }
 }
 
-static const char *class_name(uint8_t k) {
-  static const char *const n[] = {"COMPLETE", "PARTIAL", "STALE_REUSE",
-                                  "DEGRADED"};
-  return k < 4 ? n[k] : "CLASS?";
-}
-
 static int printable(const frame_sum *s) {
   for (size_t i = 0; i < s->text_len; i++)
     if (s->text[i] < 0x20 || s->text[i] > 0x7E)
@@ -282,7 +304,7 @@ static void print_push(const submit_ctx *c, uint32_t id, const frame_sum *s,
                        double ms) {
   printf("frame %u: %s status=%u sections=%u tiles=%u typed=%u chunks=%u "
          "pushes=%u bytes=%llu rtt=%.3fms",
-         (unsigned)id, class_name(s->klass), (unsigned)s->status,
+         (unsigned)id, net_class_name(s->klass), (unsigned)s->status,
          (unsigned)s->sections, (unsigned)s->tiles, (unsigned)s->typed,
          (unsigned)s->chunks, (unsigned)s->pushes, (unsigned long long)s->bytes,
          ms);
@@ -292,6 +314,14 @@ static void print_push(const submit_ctx *c, uint32_t id, const frame_sum *s,
   if (s->chunks > 0 && s->text_len <= 200 && printable(s))
     printf(" tokens=\"%.*s\"", (int)s->text_len,
            s->text ? (const char *)s->text : "");
+  if (c->a.class_check)
+    printf(
+        " flags=0x%x applied=0x%x covered=%u dropped=%u reused=%u "
+        "class-check=%s%s",
+        (unsigned)s->fin.result_flags, (unsigned)s->fin.applied_budget_policy,
+        (unsigned)s->fin.covered_tile_count,
+        (unsigned)s->fin.dropped_tile_count, (unsigned)s->fin.reused_frame_id,
+        s->class_why ? "FAILED: " : "ok", s->class_why ? s->class_why : "");
   if (c->a.verify)
     printf(" verify=%s%s", s->why[0] ? "FAILED: " : "ok", s->why);
   printf("\n");
@@ -325,7 +355,7 @@ static void finish_frame(submit_ctx *c, nnrp_client_session *cs, uint32_t id,
   } else if (r->kind == NNRP_RESULT_PUSH) {
     if (c->a.verify)
       verify(c, &s);
-    c->failed |= s.why[0] != '\0';
+    c->failed |= s.why[0] != '\0' || (c->a.class_check && s.class_why);
     print_push(c, id, &s, ms);
   } else {
     char why[300] = "";
@@ -361,22 +391,6 @@ static void send_frames(submit_ctx *c, nnrp_client_session *cs) {
   }
 }
 
-/* The expected result tile of the server's model (--verify, --dump). */
-static void prepare_expect(submit_ctx *c) {
-  if (!c->f.has_tensor || c->model < 0)
-    return;
-  c->expect_len = c->f.tile.len * (c->model == MODEL_UPSCALE ? 4u : 1u);
-  c->expect_w = c->f.w * (c->model == MODEL_UPSCALE ? 2u : 1u);
-  c->expect = cli_xmalloc(c->expect_len);
-  if (c->model == MODEL_UPSCALE) {
-    if (fp16_upscale2x(c->f.tile.ptr, c->f.w, c->f.h, c->expect) != 0) {
-      fputs("nnrp: out of memory\n", stderr);
-      exit(CLI_EXIT_INVALID);
-    }
-  } else
-    memcpy(c->expect, c->f.tile.ptr, c->f.tile.len);
-}
-
 static void print_session(const submit_ctx *c, nnrp_client_session *cs) {
   nnrp_bytes m = nnrp_client_session_model_name(cs);
   const nnrp_server_hello_ack *ack = nnrp_client_session_server_hello(cs);
@@ -395,6 +409,7 @@ int cli_cmd_submit(int argc, char **argv) {
     free(c.a.tile);
     return st >= 0 ? st : CLI_EXIT_USAGE;
   }
+  c.f.req.meta.budget_policy = c.a.budget_policy;
   nnrp_runtime *rt = NULL;
   nnrp_client_session *cs = NULL;
   st = CLI_EXIT_INVALID;
@@ -403,14 +418,14 @@ int cli_cmd_submit(int argc, char **argv) {
     nnrp_bytes m = nnrp_client_session_model_name(cs);
     c.model = m.ptr ? model_kind_from_name((const char *)m.ptr, m.len) : -1;
     print_session(&c, cs);
-    prepare_expect(&c);
+    check_expect_init(&c.ex, c.model, &c.f);
     send_frames(&c, cs);
     (void)nnrp_client_session_close(cs, (int)c.a.net.timeout_ms);
     nnrp_client_session_del(cs);
     st = c.failed ? CLI_EXIT_INVALID : CLI_EXIT_OK;
   }
   nnrp_runtime_del(rt);
-  free(c.expect);
+  check_expect_free(&c.ex);
   free(c.a.tile);
   net_frame_free(&c.f);
   return st;

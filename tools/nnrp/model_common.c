@@ -3,7 +3,8 @@
  * model_common.c - how the demo models of `nnrp serve` answer a frame
  * (model.h): the submit body exported as result input, token chunks
  * streamed as non-final RESULT_PUSH packets (session.md §7.8, D14), then
- * one final RESULT_PUSH (EOS) with the tensor and the other payloads.
+ * one final RESULT_PUSH (EOS) with the tensor (model_class.c) and the
+ * other payloads. Referenced tensors are read from the resolved objects.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,24 @@ static int storage_alloc(nnrp_body_storage *st, const nnrp_data_body *v,
   return 0;
 }
 
+/* A tile index or section table given by reference: the tensor is
+ * exported again from the view that combines the inline slots with the
+ * objects resolved from the cache (session.md §9.5 rule 4), as if it had
+ * been a legacy body. */
+static int export_resolved(const nnrp_received_submit *sub, model_body *mb) {
+  nnrp_tensor_view tv;
+  int rc = nnrp_received_submit_tensor(sub, &tv);
+  if (rc != 0)
+    return rc;
+  nnrp_data_body v;
+  memset(&v, 0, sizeof(v));
+  v.has_tensor = 1;
+  v.tensor = tv;
+  nnrp_body_data tensor_only;
+  return nnrp_body_data_from_view(NNRP_MSG_FRAME_SUBMIT, &sub->packet->m, &v,
+                                  &tensor_only, &mb->st);
+}
+
 int model_body_export(const nnrp_received_submit *sub, model_body *mb,
                       int *referenced) {
   memset(mb, 0, sizeof(*mb));
@@ -75,16 +94,16 @@ int model_body_export(const nnrp_received_submit *sub, model_body *mb,
   }
   nnrp_body_data *b = &mb->body;
   if (b->tensor != NULL) {
-    mb->st.tensor.camera.ptr = NULL;
-    mb->st.tensor.camera.len = 0;
-    /* Referenced slots (tile index or section table in the cache) are not
-     * rebuilt by the demo models. */
     for (uint32_t i = 0; i < b->ref_count; i++)
       if (mb->st.refs[i].object_kind == NNRP_OBJECT_TILE_INDEX_BLOCK ||
           mb->st.refs[i].object_kind == NNRP_OBJECT_TENSOR_SECTION_TABLE)
         *referenced = 1;
+    if (*referenced && export_resolved(sub, mb) == 0)
+      *referenced = 0;
     if (*referenced)
-      b->tensor = NULL;
+      b->tensor = NULL; /* cannot happen for a submit the library held */
+    mb->st.tensor.camera.ptr = NULL; /* a result has no camera block */
+    mb->st.tensor.camera.len = 0;
   }
   b->refs = NULL;
   b->ref_count = 0;
@@ -158,7 +177,8 @@ static int stream_tokens(const nnrp_received_submit *sub, const model_body *mb,
 }
 
 int model_answer(model_kind kind, const nnrp_received_submit *sub,
-                 const model_sink *sink, model_report *rep) {
+                 const model_plan *plan, const model_sink *sink,
+                 model_report *rep) {
   uint64_t start = nnrp_runtime_now();
   model_body mb;
   int referenced = 0;
@@ -173,19 +193,16 @@ int model_answer(model_kind kind, const nnrp_received_submit *sub,
     fin.meta.status_code = MODEL_STATUS_REFERENCED;
   void *owned = NULL;
   nnrp_typed_frame *typed = NULL;
-  if (kind == MODEL_UPSCALE) {
-    if (mb.body.tensor != NULL)
-      rc = model_upscale_tensor(&mb, sub->meta, &owned, &fin.meta.status_code,
-                                rep);
-    if (rc == 0 && mb.body.typed_count != 0) {
-      typed = calloc(mb.body.typed_count, sizeof(*typed));
-      rc = typed ? stream_tokens(sub, &mb, typed, start, sink, rep)
-                 : NNRP_ERR_NOMEM;
-      if (rc >= 0) {
-        fin.body.typed = rc ? typed : NULL;
-        fin.body.typed_count = (uint16_t)rc;
-        rc = 0;
-      }
+  if (mb.body.tensor != NULL)
+    rc = model_tensor_result(kind, sub, plan, &mb, &fin, &owned, rep);
+  if (rc == 0 && kind == MODEL_UPSCALE && mb.body.typed_count != 0) {
+    typed = calloc(mb.body.typed_count, sizeof(*typed));
+    rc = typed ? stream_tokens(sub, &mb, typed, start, sink, rep)
+               : NNRP_ERR_NOMEM;
+    if (rc >= 0) {
+      fin.body.typed = rc ? typed : NULL;
+      fin.body.typed_count = (uint16_t)rc;
+      rc = 0;
     }
   }
   if (rc == 0) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * model_upscale.c - the arithmetic of the `upscale` demo model: FP16 <->
- * float conversion, the shape of a tile, a bilinear 2x upscale, and the
- * rewrite of a result's tensor sections (every FP16 tile replaced by its
- * upscaled copy in one malloc'd buffer).
+ * float conversion, the shape of a tile, a bilinear 2x upscale and a
+ * nearest-neighbour one (DEGRADED), and the rewrite of a result's tensor
+ * sections (every FP16 tile replaced by its upscaled copy in one malloc'd
+ * buffer; tiles past the covered ones emptied for PARTIAL).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,24 +162,40 @@ int fp16_upscale2x(const uint8_t *in, uint32_t w, uint32_t h, uint8_t *out) {
   return 0;
 }
 
-/* Output bytes of one section's FP16 tiles with a known shape. */
+void fp16_upscale2x_nearest(const uint8_t *in, uint32_t w, uint32_t h,
+                            uint8_t *out) {
+  for (uint32_t oy = 0; oy < 2u * h; oy++) {
+    const uint8_t *src = in + (size_t)(oy / 2u) * w * 2u;
+    uint8_t *dst = out + (size_t)oy * 4u * w;
+    for (uint32_t x = 0; x < w; x++) {
+      dst[4u * x] = dst[4u * x + 2u] = src[2u * x];
+      dst[4u * x + 1u] = dst[4u * x + 3u] = src[2u * x + 1u];
+    }
+  }
+}
+
+/* Output bytes of one section's FP16 tiles with a known shape, of the
+ * first `covered` tiles. */
 static uint64_t section_out_bytes(const nnrp_section_data *sd, uint16_t tc,
+                                  uint32_t covered,
                                   const nnrp_frame_submit *m) {
   uint64_t n = 0;
   uint32_t w, h;
   if (sd->dtype_id != NNRP_DTYPE_FP16)
     return 0;
-  for (uint16_t j = 0; j < tc; j++)
+  for (uint16_t j = 0; j < tc && j < covered; j++)
     if (fp16_tile_shape(sd->tiles[j].len, m->tile_width, m->tile_height, &w,
                         &h))
       n += 4u * (uint64_t)sd->tiles[j].len;
   return n;
 }
 
-/* Upscales the tiles of one FP16 section into buf at *off. */
+/* Upscales the first mode->covered tiles of one FP16 section into buf at
+ * *off; the tiles after them were emptied by the caller. */
 static void section_upscale(nnrp_section_data *sd, nnrp_bytes *tiles,
                             uint16_t tc, const nnrp_frame_submit *m,
-                            uint8_t *buf, size_t *off, model_report *rep) {
+                            const model_up_mode *mode, uint8_t *buf,
+                            size_t *off, model_report *rep) {
   uint32_t w, h, done = 0;
   for (uint16_t j = 0; j < tc; j++) {
     if (tiles[j].len == 0) { /* a dropped tile stays empty */
@@ -189,7 +206,9 @@ static void section_upscale(nnrp_section_data *sd, nnrp_bytes *tiles,
       rep->tiles_passed++;
       continue;
     }
-    if (fp16_upscale2x(tiles[j].ptr, w, h, buf + *off) != 0) {
+    if (mode->nearest) {
+      fp16_upscale2x_nearest(tiles[j].ptr, w, h, buf + *off);
+    } else if (fp16_upscale2x(tiles[j].ptr, w, h, buf + *off) != 0) {
       rep->tiles_passed++; /* out of memory: the tile goes back as is */
       continue;
     }
@@ -205,13 +224,28 @@ static void section_upscale(nnrp_section_data *sd, nnrp_bytes *tiles,
     sd->element_count_per_tile *= 4u;
 }
 
+/* PARTIAL: tiles from index `covered` on carry no content in any section
+ * (zero-length entries, wire.md §6.3). */
+static void drop_tiles(model_body *mb, uint32_t covered) {
+  nnrp_tensor_data *t = &mb->st.tensor;
+  for (uint16_t i = 0; i < t->section_count; i++) {
+    nnrp_bytes *tiles = mb->st.tiles + (size_t)i * t->tile_count;
+    for (uint32_t j = covered; j < t->tile_count; j++)
+      tiles[j].len = 0;
+  }
+}
+
 int model_upscale_tensor(model_body *mb, const nnrp_frame_submit *m,
-                         void **owned, uint16_t *status, model_report *rep) {
+                         const model_up_mode *mode, void **owned,
+                         uint16_t *status, model_report *rep) {
   nnrp_tensor_data *t = &mb->st.tensor;
   uint64_t total = 0;
   *owned = NULL;
+  if (mode->covered < t->tile_count)
+    drop_tiles(mb, mode->covered);
   for (uint16_t i = 0; i < t->section_count; i++)
-    total += section_out_bytes(&mb->st.sections[i], t->tile_count, m);
+    total +=
+        section_out_bytes(&mb->st.sections[i], t->tile_count, mode->covered, m);
   if (total > MODEL_MAX_RESULT_BYTES)
     return NNRP_ERR_LIMIT_EXCEEDED;
   uint8_t *buf = NULL;
@@ -223,7 +257,7 @@ int model_upscale_tensor(model_body *mb, const nnrp_frame_submit *m,
     nnrp_section_data *sd = &mb->st.sections[i];
     nnrp_bytes *tiles = mb->st.tiles + (size_t)i * t->tile_count;
     if (sd->dtype_id == NNRP_DTYPE_FP16)
-      section_upscale(sd, tiles, t->tile_count, m, buf, &off, rep);
+      section_upscale(sd, tiles, t->tile_count, m, mode, buf, &off, rep);
   }
   if (rep->tiles_passed != passed)
     *status = MODEL_STATUS_PASSTHROUGH;

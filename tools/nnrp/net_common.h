@@ -69,6 +69,17 @@ int net_dial(nnrp_runtime *rt, const net_opts *o, const char *cmd,
 /** Short text of an error record: "CODE/SCOPE" or the library error. */
 void net_record_text(const nnrp_error_record *rec, char *buf, size_t cap);
 
+/**
+ * --budget-policy: a comma-separated list of partial, stale, degraded,
+ * drop (BudgetPolicy bits ALLOW_PARTIAL, ALLOW_STALE_REUSE,
+ * ALLOW_DEGRADED, ALLOW_DROP), or any (all four) or none (0).
+ * @return 0 with *out; -1 for an unknown name.
+ */
+int net_budget_parse(const char *s, uint8_t *out);
+
+/** Name of a result class ("COMPLETE", ...; "CLASS?" when unknown). */
+const char *net_class_name(uint8_t result_class);
+
 /* ---- demo frames (net_frame.c) ------------------------------------------ */
 
 typedef enum net_kind {
@@ -91,8 +102,9 @@ typedef struct net_frame {
   nnrp_submit req; /**< frame_id 0, user_data NULL: the caller sets them */
   nnrp_tensor_data tensor;
   nnrp_section_data section;
-  nnrp_bytes tile;
-  uint16_t tile_id;
+  nnrp_bytes tile;        /**< the tile's bytes (every tile is the same) */
+  nnrp_bytes *tile_views; /**< tiles views of `tile` (malloc'd) */
+  uint16_t tiles;         /**< tiles per frame (tensor kinds) */
   nnrp_typed_frame typed;
   uint8_t *tile_buf;
   uint8_t *data_buf;
@@ -110,17 +122,64 @@ typedef struct net_frame_spec {
   size_t tile_len;
   uint32_t tile_w; /**< shape of `tile` (0: square) */
   uint32_t tile_h;
+  uint32_t tiles;   /**< tiles per frame, each of bytes / tiles (0: 1) */
   const char *text; /**< NULL, or the token text to send */
 } net_frame_spec;
 
 /**
- * Builds one frame: tensor = one FP16 tile (a ramp, or spec->tile) of
- * shape w x h with 2*w*h close to bytes; token = words of text (stream
+ * Builds one frame: tensor = spec->tiles identical FP16 tiles (a ramp, or
+ * spec->tile) of shape w x h with 2*w*h close to bytes / tiles (tile ids
+ * 0..tiles-1, DENSE_RANGE); token = words of text (stream
  * set: the server answers in several pushes); the other kinds = one typed
  * payload of bytes bytes.
  * @return 0; -1 (message printed on stderr).
  */
 int net_frame_init(net_frame *f, const net_frame_spec *spec);
 void net_frame_free(net_frame *f);
+
+/* ---- cache objects (net_cache.c) -------------------------------------- */
+
+/** Namespace of the objects a frame references (net_cache). */
+#define NET_CACHE_NAMESPACE 7u
+/** Namespace of --cache-flood objects. */
+#define NET_FLOOD_NAMESPACE 9u
+
+/**
+ * The slot objects of a tensor frame as cache objects (session.md §9) and
+ * a frame that references them: camera block (64 bytes) and section table
+ * (the frame's sections, wire.md §8.3 with the first section at 0), plus
+ * the tile-index block (RAW_U16 ids) in REFERENCE mode; MIXED keeps the
+ * tile index inline. Put them once per session (net_cache_put()), then
+ * submit `req` any number of times.
+ */
+typedef struct net_cache {
+  int mixed; /**< MIXED (tile index inline), else REFERENCE */
+  uint8_t camera[64];
+  uint8_t *ti_block; /**< RAW_U16 ids (REFERENCE) */
+  size_t ti_len;
+  uint8_t *packet; /**< built legacy submit; its body = sections */
+  nnrp_bytes sections;
+  nnrp_cache_put_req puts[3];
+  uint32_t put_count;
+  nnrp_object_ref refs[3]; /**< slot order */
+  nnrp_tensor_data tensor; /**< the referencing tensor: no sections */
+  nnrp_submit req;         /**< frame template (frame_id, user_data 0) */
+} net_cache;
+
+/** Builds the objects and the referencing frame from f (a frame with a
+ *  tensor). @return 0; -1 (message on stderr). */
+int net_cache_init(net_cache *c, const net_frame *f, int mixed);
+void net_cache_free(net_cache *c);
+
+/**
+ * Puts the objects on cs (pinned, blocking put_cache per object).
+ * @param puts      incremented per put sent
+ * @param rejected  incremented per REJECTED ack
+ * @return 1 every object is in the cache (frames may reference them);
+ *         0 some put was rejected (keep sending inline); a negative error
+ *         of nnrp_client_session_put_cache().
+ */
+int net_cache_put(nnrp_client_session *cs, const net_cache *c, int timeout_ms,
+                  uint64_t *puts, uint64_t *rejected);
 
 #endif /* NNRP_CLI_NET_COMMON_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net_frame.c - the demo frames `nnrp submit` and `nnrp bench` send
- * (net_common.h): one FP16 luma tile (legacy tensor body), a TOKEN_CHUNK
- * of text, both (composed body), or one typed payload of another kind.
+ * (net_common.h): FP16 luma tiles (legacy tensor body), a TOKEN_CHUNK of
+ * text, both (composed body), or one typed payload of another kind; and
+ * the --budget-policy names (session.md §7.7).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,8 @@ static void fill_ramp(uint8_t *p, uint32_t n) {
   }
 }
 
-static int init_tensor(net_frame *f, const net_frame_spec *sp, size_t bytes) {
+/* The tile bytes: spec->tile as given, or a ramp of about `bytes`. */
+static int init_tile(net_frame *f, const net_frame_spec *sp, size_t bytes) {
   if (sp->tile != NULL) {
     uint32_t w = sp->tile_w, h = sp->tile_h;
     if (!fp16_tile_shape(sp->tile_len, w, h, &w, &h)) {
@@ -85,20 +87,38 @@ static int init_tensor(net_frame *f, const net_frame_spec *sp, size_t bytes) {
   }
   f->tile.ptr = f->tile_buf;
   f->tile.len = (size_t)f->w * f->h * 2u;
-  f->payload += f->tile.len;
+  return 0;
+}
+
+static uint16_t clamp16(uint64_t v) {
+  return (uint16_t)(v > UINT16_MAX ? UINT16_MAX : v);
+}
+
+/* spec->tiles identical tiles (views of one buffer), ids 0..n-1. */
+static int init_tensor(net_frame *f, const net_frame_spec *sp, size_t bytes) {
+  uint32_t nt = sp->tiles ? sp->tiles : 1;
+  if (nt > UINT16_MAX || init_tile(f, sp, bytes / nt ? bytes / nt : 2) != 0)
+    return -1;
+  f->tiles = (uint16_t)nt;
+  f->tile_views = cli_xmalloc(nt * sizeof(*f->tile_views));
+  for (uint32_t i = 0; i < nt; i++)
+    f->tile_views[i] = f->tile;
+  f->payload += (size_t)nt * f->tile.len;
   f->section.role_id = 1;
   f->section.dtype_id = NNRP_DTYPE_FP16;
   f->section.layout_id = NNRP_LAYOUT_NCHW;
   f->section.element_count_per_tile = f->w * f->h;
-  f->section.tiles = &f->tile;
+  f->section.tiles = f->tile_views;
   f->tensor.tile_index_mode = NNRP_TILE_INDEX_DENSE_RANGE;
-  f->tensor.tile_ids = &f->tile_id;
-  f->tensor.tile_count = 1;
+  f->tensor.tile_ids = NULL; /* DENSE_RANGE from 0 */
+  f->tensor.tile_count = (uint16_t)nt;
   f->tensor.sections = &f->section;
   f->tensor.section_count = 1;
   nnrp_frame_submit *m = &f->req.meta;
-  m->src_width = m->tile_width = (uint16_t)f->w;
-  m->src_height = m->tile_height = (uint16_t)f->h;
+  m->tile_width = (uint16_t)f->w;
+  m->tile_height = (uint16_t)f->h;
+  m->src_width = (uint16_t)f->w; /* tiles stacked vertically */
+  m->src_height = clamp16((uint64_t)f->h * nt);
   m->input_profile = NNRP_INPUT_PROFILE_DENSE_LUMA_FRAME;
   f->req.body.tensor = &f->tensor;
   f->has_tensor = 1;
@@ -173,6 +193,41 @@ int net_frame_init(net_frame *f, const net_frame_spec *sp) {
 
 void net_frame_free(net_frame *f) {
   free(f->tile_buf);
+  free(f->tile_views);
   free(f->data_buf);
   memset(f, 0, sizeof(*f));
+}
+
+int net_budget_parse(const char *s, uint8_t *out) {
+  static const struct {
+    const char *name;
+    uint8_t bits;
+  } names[] = {{"none", 0},
+               {"partial", NNRP_BUDGET_ALLOW_PARTIAL},
+               {"stale", NNRP_BUDGET_ALLOW_STALE_REUSE},
+               {"degraded", NNRP_BUDGET_ALLOW_DEGRADED},
+               {"drop", NNRP_BUDGET_ALLOW_DROP},
+               {"any", 0x0F}};
+  uint8_t bits = 0;
+  while (s != NULL && *s != '\0') {
+    size_t n = strcspn(s, ",");
+    size_t k = 0;
+    while (k < sizeof(names) / sizeof(names[0]) &&
+           (strlen(names[k].name) != n || strncmp(s, names[k].name, n) != 0))
+      k++;
+    if (k == sizeof(names) / sizeof(names[0]))
+      return -1;
+    bits |= names[k].bits;
+    s += n + (s[n] == ',');
+  }
+  if (s == NULL)
+    return -1;
+  *out = bits;
+  return 0;
+}
+
+const char *net_class_name(uint8_t k) {
+  static const char *const n[] = {"COMPLETE", "PARTIAL", "STALE_REUSE",
+                                  "DEGRADED"};
+  return k < 4 ? n[k] : "CLASS?";
 }
