@@ -21,7 +21,10 @@
  *    NNRP_EV_SENT event with the request's user_data says every byte of that
  *    packet was consumed by nnrp_session_output_consumed().
  *  - Events: pointers in an nnrp_event are borrowed until the next call into
- *    the session.
+ *    the session. Events that must not be lost (each frame's terminal event,
+ *    NNRP_EV_SENT, NNRP_EV_CLOSED) have their queue slot reserved when the
+ *    frame or packet is admitted: they are never dropped, even at the
+ *    max_events limit or when memory runs out later.
  *
  * Thread safety: a session is not thread-safe; one thread at a time may call
  * into it. Different sessions are independent (no global state).
@@ -300,7 +303,10 @@ typedef enum nnrp_event_type {
   /** Every byte of a packet that referenced caller payloads was consumed;
    *  user_data is the request's. */
   NNRP_EV_SENT = 14,
-  /** The session is CLOSED (error.lib_err: 0 for a clean close). */
+  /** The session is CLOSED (error.lib_err: 0 for a clean close). Always
+   *  delivered, after every other queued event (the terminal event of each
+   *  frame comes first); only NNRP_EV_SENT may follow it, for output written
+   *  after the close. */
   NNRP_EV_CLOSED = 15,
   /** The peer started a graceful close (CLOSE received; DRAINING). */
   NNRP_EV_CLOSING = 16,

@@ -380,7 +380,9 @@ int nnrp_session_put_cache(nnrp_session *s, const nnrp_cache_put_req *req,
   }
   /* The object is referenced, not copied: NNRP_EV_SENT says when the
    * caller may reuse it. */
-  nnrp__outq_commit(&s->outq, 1, req->user_data, 0);
+  rc = nnrp__commit_notify(s, req->user_data, 0);
+  if (rc != 0)
+    return rc;
   pending_put *q = pend_at(c, c->pend_n++);
   q->ns = cp->cache_namespace;
   q->hi = cp->cache_key_hi;

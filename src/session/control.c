@@ -136,21 +136,24 @@ void nnrp__terminate(nnrp_session *s, int lib_err,
     rec.is_fatal = lib_err != 0;
     e = &rec;
   }
-  if (!s->is_server)
-    nnrp__client_fail_all(s, e);
-  else
-    nnrp__server_forget_all(s);
+  /* CLOSED first, so that the frames ending below cannot finish a drain and
+   * terminate again. */
   nnrp__set_state(s, NNRP_STATE_CLOSED);
   s->handshake_deadline = 0;
   s->drain_deadline = 0;
-  nnrp_event ev;
-  memset(&ev, 0, sizeof(ev));
-  ev.type = NNRP_EV_CLOSED;
-  ev.error = *e;
-  ev.error.diagnostic.ptr = NULL; /* the packet is gone after this call */
-  ev.error.diagnostic.len = 0;
-  ev.received_at = s->now;
-  (void)nnrp__emit(s, &ev);
+  if (!s->is_server)
+    nnrp__client_fail_all(s, e); /* reserved slots: never lost */
+  else
+    nnrp__server_forget_all(s);
+  /* Delivered by nnrp_session_next_event() after every queued event; it
+   * needs no queue slot, so it cannot be lost either. */
+  memset(&s->closed_ev, 0, sizeof(s->closed_ev));
+  s->closed_ev.type = NNRP_EV_CLOSED;
+  s->closed_ev.error = *e;
+  s->closed_ev.error.diagnostic.ptr = NULL; /* the packet is gone by then */
+  s->closed_ev.error.diagnostic.len = 0;
+  s->closed_ev.received_at = s->now;
+  s->closed_pending = 1;
 }
 
 static int send_close(nnrp_session *s) {

@@ -8,8 +8,9 @@
 
 #include "session_int.h"
 
-/* First ring size (or the limit when smaller). */
-#define EVQ_INITIAL_CAP 16u
+/* First ring size (or the limit when smaller). Small: an idle session
+ * holds few events (a handshake, the odd PONG); a busy one doubles it. */
+#define EVQ_INITIAL_CAP 4u
 
 void nnrp__evq_init(nnrp_evq *q, uint32_t limit) {
   memset(q, 0, sizeof(*q));
@@ -21,13 +22,19 @@ void nnrp__evq_free(nnrp_evq *q, nnrp_smem *m) {
   nnrp__evq_init(q, q->limit);
 }
 
-/* Grows a full ring. The wrapped-around front part [head, cap) moves to the
- * end of the larger array so the order is kept. */
-static int evq_grow(nnrp_evq *q, nnrp_smem *m) {
+/* Grows the ring to at least `need` entries (doubling). The wrapped-around
+ * front part [head, cap) moves to the end of the larger array so the order
+ * is kept. Normal pushes stop at the limit; reserved slots may go beyond it
+ * (they are bounded by the frames and packets that hold them). */
+static int evq_grow(nnrp_evq *q, nnrp_smem *m, uint64_t need) {
   uint64_t want = q->cap == 0 ? EVQ_INITIAL_CAP : (uint64_t)q->cap * 2;
-  if (want > q->limit)
-    want = q->limit;
-  if (want <= q->cap || want > SIZE_MAX / sizeof(nnrp_event))
+  uint64_t max = (uint64_t)q->limit + q->reserved;
+  if (want > max)
+    want = max;
+  if (want < need)
+    want = need;
+  if (want <= q->cap || want > SIZE_MAX / sizeof(nnrp_event) ||
+      want > UINT32_MAX)
     return NNRP_ERR_NOMEM;
   nnrp_event *r = nnrp__srealloc(m, q->ring, (size_t)want * sizeof(nnrp_event));
   if (r == NULL)
@@ -43,17 +50,47 @@ static int evq_grow(nnrp_evq *q, nnrp_smem *m) {
   return 0;
 }
 
-int nnrp__evq_push(nnrp_evq *q, nnrp_smem *m, const nnrp_event *ev) {
-  if (q->count >= q->limit)
-    return NNRP_ERR_NOMEM;
-  if (q->count == q->cap) {
-    int rc = evq_grow(q, m);
-    if (rc != 0)
-      return rc;
-  }
+static void put(nnrp_evq *q, const nnrp_event *ev) {
   uint32_t tail = (uint32_t)(((uint64_t)q->head + q->count) % q->cap);
   q->ring[tail] = *ev;
   q->count++;
+}
+
+int nnrp__evq_reserve(nnrp_evq *q, nnrp_smem *m) {
+  uint64_t need = (uint64_t)q->count + q->reserved + 1;
+  if (need > q->cap) {
+    q->reserved++; /* lets evq_grow go past the limit by one more slot */
+    int rc = evq_grow(q, m, need);
+    q->reserved--;
+    if (rc != 0)
+      return rc;
+  }
+  q->reserved++;
+  return 0;
+}
+
+void nnrp__evq_unreserve(nnrp_evq *q) {
+  if (q->reserved)
+    q->reserved--;
+}
+
+int nnrp__evq_push_reserved(nnrp_evq *q, const nnrp_event *ev) {
+  if (q->reserved == 0 || q->count >= q->cap)
+    return NNRP_ERR_INTERNAL; /* a caller without a reservation: a bug */
+  q->reserved--;
+  put(q, ev);
+  return 0;
+}
+
+int nnrp__evq_push(nnrp_evq *q, nnrp_smem *m, const nnrp_event *ev) {
+  if (q->count >= q->limit)
+    return NNRP_ERR_NOMEM;
+  if ((uint64_t)q->count + q->reserved >= q->cap) {
+    int rc = evq_grow(q, m, (uint64_t)q->count + q->reserved + 1);
+    if (rc != 0)
+      return rc;
+  }
+  put(q, ev);
   return 0;
 }
 

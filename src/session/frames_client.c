@@ -129,12 +129,25 @@ int nnrp_session_submit(nnrp_session *s, const nnrp_submit *req,
     if (rc != 0)
       nnrp__outq_abort(&s->outq);
   }
+  /* The frame's terminal event gets its queue slot now, so that it can
+   * never be lost later (D15); then the packet with its SENT slot. */
+  int reserved = 0;
+  if (rc == 0) {
+    rc = nnrp__evq_reserve(&s->evq, &s->mem);
+    if (rc != 0)
+      nnrp__outq_abort(&s->outq);
+    else
+      reserved = 1;
+  }
+  if (rc == 0)
+    rc = nnrp__commit_notify(s, req->user_data, id);
   if (rc != 0) {
+    if (reserved)
+      nnrp__evq_unreserve(&s->evq);
     nnrp__ft_del(&s->frames, id);
     s->last_err = rc;
     return rc;
   }
-  nnrp__outq_commit(&s->outq, 1, req->user_data, id);
   nnrp__cache_note_submit(s, id, &req->body); /* for CACHE_MISS clean-up */
   f->flags = (uint8_t)(NNRP_FR_IN_FLIGHT | (req->stream ? NNRP_FR_STREAM : 0));
   f->view_id = req->view_id;
@@ -170,7 +183,7 @@ int nnrp__on_result(nnrp_session *s, const nnrp_packet *p) {
   ev.packet = p;
   ev.user_data = f->user_data;
   ev.received_at = s->now;
-  int rc = nnrp__emit(s, &ev);
+  int rc = final ? nnrp__emit_reserved(s, &ev) : nnrp__emit(s, &ev);
   if (rc == 0 && final)
     finish(s, f);
   return rc;
@@ -189,7 +202,7 @@ int nnrp__on_drop(nnrp_session *s, const nnrp_packet *p) {
   ev.packet = p;
   ev.user_data = f->user_data;
   ev.received_at = s->now;
-  int rc = nnrp__emit(s, &ev);
+  int rc = nnrp__emit_reserved(s, &ev);
   if (rc == 0)
     finish(s, f);
   return rc;
@@ -211,7 +224,7 @@ int nnrp__client_frame_fail(nnrp_session *s, nnrp_frame *f,
   /* A received ERROR's diagnostic is a view into the current packet. */
   if (!e->local && e->diagnostic.len)
     ev.packet = &s->pkt;
-  int rc = nnrp__emit(s, &ev);
+  int rc = nnrp__emit_reserved(s, &ev); /* reserved at submit */
   finish(s, f);
   return rc;
 }
@@ -295,6 +308,7 @@ int nnrp_session_discard(nnrp_session *s, uint32_t frame_id, uint64_t now) {
     int rc = send_cancel(s, f);
     if (rc != 0)
       return rc;
+    nnrp__evq_unreserve(&s->evq); /* its terminal event will not come */
     finish(s, f); /* no event: the frame is forgotten (§7.9 rule 4) */
     return 0;
   }

@@ -76,15 +76,20 @@ static uint32_t congestion_of(const nnrp_session *s, uint32_t prev) {
   return prev;
 }
 
-static int send_hint(nnrp_session *s, uint32_t frame_id, uint32_t policy,
-                     uint32_t reason) {
+static int send_hint_state(nnrp_session *s, uint32_t frame_id,
+                           uint32_t policy, uint32_t reason, uint32_t state) {
   nnrp_result_hint h;
   memset(&h, 0, sizeof(h));
   h.applied_budget_policy = policy;
-  h.congestion_state = s->congestion;
+  h.congestion_state = state;
   h.reason = reason;
   int64_t rc = nnrp_session_send_result_hint(s, frame_id, &h, s->now);
   return rc < 0 ? (int)rc : 0;
+}
+
+static int send_hint(nnrp_session *s, uint32_t frame_id, uint32_t policy,
+                     uint32_t reason) {
+  return send_hint_state(s, frame_id, policy, reason, s->congestion);
 }
 
 /* Recomputed on every accept and every terminal event (§8.5). */
@@ -94,20 +99,35 @@ static int update_congestion(nnrp_session *s) {
   uint32_t st = congestion_of(s, s->congestion);
   if (st == s->congestion)
     return 0;
+  if (s->sprof.auto_result_hints) {
+    int rc = send_hint_state(s, 0, NNRP_HINT_BUDGET_NONE,
+                             NNRP_HINT_REASON_NONE, st);
+    if (rc != 0)
+      return rc; /* state kept: the change is announced on the next try */
+  }
   s->congestion = st;
-  if (!s->sprof.auto_result_hints)
-    return 0;
-  return send_hint(s, 0, NNRP_HINT_BUDGET_NONE, NNRP_HINT_REASON_NONE);
+  return 0;
 }
 
 /* ---- terminal events --------------------------------------------------- */
 
-static void finish(nnrp_session *s, nnrp_frame *f) {
+/* Every accepted frame holds one event slot (for NNRP_EV_CANCELLED) until
+ * its terminal event; slot_used says the event consumed it. */
+static void finish(nnrp_session *s, nnrp_frame *f, int slot_used) {
+  if (!slot_used)
+    nnrp__evq_unreserve(&s->evq);
   nnrp__cache_release_frame(s, f); /* objects the frame resolved */
   nnrp__ft_del(&s->frames, f->id);
   if (s->in_flight)
     s->in_flight--;
-  (void)update_congestion(s);
+  int rc = update_congestion(s);
+  if (rc <= NNRP_ERR_FATAL_THRESHOLD) {
+    /* Over the memory ceiling even for a 56-byte hint: fatal, as every
+     * NOMEM is (the frame itself is finished and answered). */
+    s->last_err = rc;
+    nnrp__terminate(s, rc, NULL);
+    return;
+  }
   nnrp__maybe_finish_drain(s);
 }
 
@@ -126,18 +146,37 @@ static int queue_drop(nnrp_session *s, const nnrp_frame *f, uint32_t flags) {
 }
 
 /* RESULT_DROP made by the library (budget, cancel, limit, drain), with the
- * hint of §8.5 when the reason has one. */
-static int library_drop(nnrp_session *s, nnrp_frame *f, uint32_t reason) {
+ * hint of §8.5 when the reason has one. `cancel` (may be NULL) is the
+ * NNRP_EV_CANCELLED telling the application; it goes out first, in the
+ * frame's reserved slot, so no later event can precede it or be lost. */
+static int library_drop(nnrp_session *s, nnrp_frame *f, uint32_t reason,
+                        const nnrp_event *cancel) {
+  if (cancel)
+    (void)nnrp__emit_reserved(s, cancel);
   int rc = queue_drop(s, f, 0);
   uint32_t id = f->id;
-  finish(s, f);
+  finish(s, f, cancel != NULL);
   if (rc == 0 && reason != NNRP_HINT_REASON_NONE && s->sprof.auto_result_hints)
     rc = send_hint(s, id, NNRP_HINT_BUDGET_DROP, reason);
   return rc;
 }
 
 int nnrp__server_drop_frame(nnrp_session *s, nnrp_frame *f) {
-  return library_drop(s, f, NNRP_HINT_REASON_NONE);
+  return library_drop(s, f, NNRP_HINT_REASON_NONE, NULL);
+}
+
+static void cancel_event(nnrp_event *ev, const nnrp_frame *f, uint64_t now,
+                         uint32_t code, int lib_err) {
+  memset(ev, 0, sizeof(*ev));
+  ev->type = NNRP_EV_CANCELLED;
+  ev->frame_id = f->id;
+  ev->view_id = f->view_id;
+  ev->received_at = now;
+  ev->error.local = 1;
+  ev->error.lib_err = lib_err;
+  ev->error.error_code = code;
+  ev->error.error_scope = NNRP_ERROR_SCOPE_FRAME;
+  ev->error.related_frame_id = f->id;
 }
 
 /* ---- submits ------------------------------------------------------------ */
@@ -162,6 +201,11 @@ int nnrp__on_submit(nnrp_session *s, const nnrp_packet *p) {
   }
   if (rc != 0)
     return rc;
+  rc = nnrp__evq_reserve(&s->evq, &s->mem); /* its NNRP_EV_CANCELLED slot */
+  if (rc != 0) {
+    nnrp__ft_del(&s->frames, f->id);
+    return rc;
+  }
   f->flags = NNRP_FR_IN_FLIGHT;
   f->view_id = p->hdr.view_id;
   f->route_id = p->hdr.route_id;
@@ -181,7 +225,7 @@ int nnrp__on_submit(nnrp_session *s, const nnrp_packet *p) {
   uint16_t limit = s->ack.max_concurrent_frames;
   if (s->sprof.enforce_concurrency_limit && limit && s->in_flight > limit) {
     /* §7.3 rule 2: accepted, answered at once with a drop + hint. */
-    return library_drop(s, f, NNRP_HINT_REASON_QUEUE_FULL);
+    return library_drop(s, f, NNRP_HINT_REASON_QUEUE_FULL, NULL);
   }
   rc = update_congestion(s);
   if (rc != 0)
@@ -207,22 +251,9 @@ int nnrp__on_cancel(nnrp_session *s, const nnrp_packet *p) {
   nnrp_frame *f = nnrp__ft_get(&s->frames, p->hdr.frame_id);
   if (f == NULL || !(f->flags & NNRP_FR_IN_FLIGHT))
     return 0; /* unknown or finished: ignored (§7.4) */
-  uint32_t id = f->id;
-  uint16_t view = f->view_id;
-  int rc = library_drop(s, f, NNRP_HINT_REASON_NONE);
-  if (rc != 0)
-    return rc;
   nnrp_event ev;
-  memset(&ev, 0, sizeof(ev));
-  ev.type = NNRP_EV_CANCELLED;
-  ev.frame_id = id;
-  ev.view_id = view;
-  ev.received_at = s->now;
-  ev.error.local = 1;
-  ev.error.error_code = NNRP_ERROR_CODE_FRAME_CANCELLED;
-  ev.error.error_scope = NNRP_ERROR_SCOPE_FRAME;
-  ev.error.related_frame_id = id;
-  return nnrp__emit(s, &ev);
+  cancel_event(&ev, f, s->now, NNRP_ERROR_CODE_FRAME_CANCELLED, 0);
+  return library_drop(s, f, NNRP_HINT_REASON_NONE, &ev);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -321,9 +352,11 @@ int64_t nnrp_session_send_result(nnrp_session *s, uint32_t frame_id,
     return brc;
   }
   int64_t size = (int64_t)out->total;
-  nnrp__outq_commit(&s->outq, 1, r->user_data, f->id);
+  brc = nnrp__commit_notify(s, r->user_data, f->id);
+  if (brc != 0)
+    return brc;
   if (r->final)
-    finish(s, f);
+    finish(s, f, 0);
   return size;
 }
 
@@ -341,7 +374,7 @@ int64_t nnrp_session_send_result_drop(nnrp_session *s, uint32_t frame_id,
   int qrc = queue_drop(s, f, flags);
   if (qrc != 0)
     return qrc;
-  finish(s, f); /* drops made by the application get no automatic hint */
+  finish(s, f, 0); /* drops made by the application get no auto hint */
   return NNRP_HEADER_LEN;
 }
 
@@ -375,24 +408,12 @@ int nnrp__server_frame_expiry(nnrp_session *s, uint64_t now) {
     nnrp_frame *f = nnrp__ft_get(&s->frames, due.frame_id);
     if (f == NULL || f->gen != due.gen || !(f->flags & NNRP_FR_IN_FLIGHT))
       continue; /* stale */
-    uint16_t view = f->view_id;
-    /* §7.5 rule 1: budget elapsed -> RESULT_DROP + hint BUDGET_EXCEEDED. */
-    int rc = library_drop(s, f, NNRP_HINT_REASON_BUDGET_EXCEEDED);
-    if (rc <= NNRP_ERR_FATAL_THRESHOLD)
-      return rc;
+    /* §7.5 rule 1: budget elapsed -> RESULT_DROP + hint BUDGET_EXCEEDED;
+     * the application hears of it first (NNRP_EV_CANCELLED). */
     nnrp_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = NNRP_EV_CANCELLED;
-    ev.frame_id = due.frame_id;
-    ev.view_id = view;
-    ev.received_at = now;
-    ev.error.local = 1;
-    ev.error.lib_err = NNRP_ERR_TIMEOUT;
-    ev.error.error_code = NNRP_ERROR_CODE_FRAME_EXPIRED;
-    ev.error.error_scope = NNRP_ERROR_SCOPE_FRAME;
-    ev.error.related_frame_id = due.frame_id;
-    rc = nnrp__emit(s, &ev);
-    if (rc != 0)
+    cancel_event(&ev, f, now, NNRP_ERROR_CODE_FRAME_EXPIRED, NNRP_ERR_TIMEOUT);
+    int rc = library_drop(s, f, NNRP_HINT_REASON_BUDGET_EXCEEDED, &ev);
+    if (rc <= NNRP_ERR_FATAL_THRESHOLD)
       return rc;
   }
   return 0;
@@ -401,7 +422,7 @@ int nnrp__server_frame_expiry(nnrp_session *s, uint64_t now) {
 static void drop_one(nnrp_frame *f, void *ctx) {
   nnrp_session *s = ctx;
   if (f->flags & NNRP_FR_IN_FLIGHT)
-    (void)library_drop(s, f, NNRP_HINT_REASON_NONE);
+    (void)library_drop(s, f, NNRP_HINT_REASON_NONE, NULL);
 }
 
 void nnrp__server_drop_all(nnrp_session *s) {
@@ -410,6 +431,7 @@ void nnrp__server_drop_all(nnrp_session *s) {
 
 static void forget_one(nnrp_frame *f, void *ctx) {
   nnrp_session *s = ctx;
+  nnrp__evq_unreserve(&s->evq);
   nnrp__cache_release_frame(s, f);
   nnrp__ft_del(&s->frames, f->id);
 }

@@ -98,6 +98,23 @@ int nnrp__emit(nnrp_session *s, const nnrp_event *ev) {
   return rc;
 }
 
+int nnrp__emit_reserved(nnrp_session *s, const nnrp_event *ev) {
+  int rc = nnrp__evq_push_reserved(&s->evq, ev);
+  if (rc == 0 && ev->packet != NULL)
+    s->view_pending = 1;
+  return rc;
+}
+
+int nnrp__commit_notify(nnrp_session *s, void *user_data, uint32_t frame_id) {
+  int rc = nnrp__evq_reserve(&s->evq, &s->mem);
+  if (rc != 0) {
+    nnrp__outq_abort(&s->outq);
+    return rc;
+  }
+  nnrp__outq_commit(&s->outq, 1, user_data, frame_id);
+  return 0;
+}
+
 int nnrp__send_control(nnrp_session *s, nnrp_header *h, nnrp_meta *meta,
                        const nnrp_control_body *body) {
   size_t need = NNRP_HEADER_LEN + 80;
@@ -321,8 +338,14 @@ static int reject(nnrp_session *s, int err, const nnrp_header *h,
   s->last_err = err;
   if (f)
     s->last_fault = *f;
-  if (h->msg_type == NNRP_MSG_ERROR)
-    return 0; /* a malformed ERROR is dropped silently */
+  if (h->msg_type == NNRP_MSG_ERROR) {
+    /* A malformed ERROR is dropped silently and never answered; but a
+     * header fault ends the stream even when the header says ERROR. */
+    if (!s->reader.failed)
+      return 0;
+    nnrp__terminate(s, err, NULL);
+    return NNRP_ERR_FATAL_PROTOCOL;
+  }
   nnrp_wire_error we;
   int send = nnrp_error_map(err, phase, &we);
   if (send)
@@ -573,7 +596,7 @@ static void on_sent(void *ctx, void *user_data, uint32_t frame_id) {
   ev.frame_id = frame_id;
   ev.user_data = user_data;
   ev.received_at = s->now;
-  (void)nnrp__emit(s, &ev);
+  (void)nnrp__emit_reserved(s, &ev); /* reserved by nnrp__commit_notify */
 }
 
 int nnrp_session_output_consumed(nnrp_session *s, size_t n, uint64_t now) {
@@ -591,6 +614,12 @@ int nnrp_session_next_event(nnrp_session *s, nnrp_event *ev) {
   int got = nnrp__evq_pop(&s->evq, ev);
   if (got && ev->packet != NULL)
     s->view_pending = 0;
+  if (!got && s->closed_pending) {
+    /* CLOSED comes after every other event and needs no queue slot. */
+    *ev = s->closed_ev;
+    s->closed_pending = 0;
+    got = 1;
+  }
   return got;
 }
 
@@ -629,16 +658,22 @@ int nnrp_session_handle_expiry(nnrp_session *s, uint64_t now) {
   }
   int rc = s->is_server ? nnrp__server_frame_expiry(s, now)
                         : nnrp__client_frame_expiry(s, now);
-  if (rc <= NNRP_ERR_FATAL_THRESHOLD)
-    return rc;
-  rc = nnrp__flow_expiry(s, now);
-  if (rc == 0)
+  if (rc > NNRP_ERR_FATAL_THRESHOLD)
+    rc = nnrp__flow_expiry(s, now);
+  if (rc > NNRP_ERR_FATAL_THRESHOLD)
     rc = nnrp__cache_expiry(s, now);
-  if (rc <= NNRP_ERR_FATAL_THRESHOLD)
-    return rc;
-  if (s->drain_deadline && now >= s->drain_deadline) {
+  if (rc > NNRP_ERR_FATAL_THRESHOLD && s->drain_deadline &&
+      now >= s->drain_deadline) {
     s->drain_deadline = 0;
     nnrp__drain_expired(s);
   }
-  return nnrp__keepalive_expiry(s, now);
+  if (rc > NNRP_ERR_FATAL_THRESHOLD)
+    rc = nnrp__keepalive_expiry(s, now);
+  if (rc <= NNRP_ERR_FATAL_THRESHOLD) {
+    /* A fatal failure (memory) in a timer ends the session like one in
+     * recv: frames fail, CLOSED follows. */
+    nnrp__terminate(s, rc, NULL);
+    return rc;
+  }
+  return 0;
 }

@@ -89,6 +89,7 @@ int nnrp__outq_consume(nnrp_outq *q, nnrp_smem *m, size_t n,
 typedef struct nnrp_evq {
   nnrp_event *ring;
   uint32_t cap, head, count, limit;
+  uint32_t reserved; /* slots promised to terminal and SENT events */
 } nnrp_evq;
 
 void nnrp__evq_init(nnrp_evq *q, uint32_t limit);
@@ -97,6 +98,13 @@ void nnrp__evq_free(nnrp_evq *q, nnrp_smem *m);
  * limit is a hard cap (0: nothing can be queued). */
 int nnrp__evq_push(nnrp_evq *q, nnrp_smem *m, const nnrp_event *ev);
 int nnrp__evq_pop(nnrp_evq *q, nnrp_event *ev); /* 1 or 0 */
+/* Reservations: an event that must never be lost (a frame's terminal
+ * event, SENT for a packet that references caller memory) reserves its slot
+ * when the frame or packet is admitted; the push then cannot fail and is
+ * not refused by the limit. reserve: 0 or NNRP_ERR_NOMEM. */
+int nnrp__evq_reserve(nnrp_evq *q, nnrp_smem *m);
+void nnrp__evq_unreserve(nnrp_evq *q);
+int nnrp__evq_push_reserved(nnrp_evq *q, const nnrp_event *ev);
 
 /* ---- timers.c ---------------------------------------------------------- */
 
@@ -183,6 +191,8 @@ struct nnrp_session {
   uint8_t close_received;
   uint8_t fatal_error_sent;
   uint8_t loss_tolerance; /* session value (BEST_EFFORT unless 0x0103) */
+  uint8_t closed_pending;  /* CLOSED is delivered after every queued event */
+  nnrp_event closed_ev;
   uint32_t session_id;
   uint64_t rand_state;
 
@@ -235,6 +245,11 @@ uint32_t nnrp__rand32(nnrp_session *s);
 int nnrp__send_control(nnrp_session *s, nnrp_header *h, nnrp_meta *meta,
                        const nnrp_control_body *body);
 int nnrp__emit(nnrp_session *s, const nnrp_event *ev);
+/* Emits an event into a slot reserved earlier (cannot fail). */
+int nnrp__emit_reserved(nnrp_session *s, const nnrp_event *ev);
+/* Commits the open output packet with notify set, reserving the slot of its
+ * NNRP_EV_SENT first; on NNRP_ERR_NOMEM the packet is aborted. */
+int nnrp__commit_notify(nnrp_session *s, void *user_data, uint32_t frame_id);
 void nnrp__set_state(nnrp_session *s, nnrp_session_state st);
 
 /* control.c: records a peer fault's rule for nnrp_session_last_error() and
