@@ -33,13 +33,16 @@
  *    must stay valid and unchanged until the packet is written (see
  *    nnrp_client_session_submit_nowait() and
  *    nnrp_server_session_send_result() for when that is).
- *  - Receiving: bytes are read into one fixed 64 KiB buffer per connection.
- *    A received FRAME_SUBMIT (server) or RESULT_PUSH / RESULT_DROP (client)
- *    is copied once out of it, into a buffer the library owns, because the
- *    application keeps those views for an unbounded time while the read
- *    buffer must be reused for the next bytes. That single copy is the
- *    receive-side cost; every view handed out (tiles, typed frames, camera
- *    block, metadata) points into that copy, never copied again.
+ *  - Receiving: bytes are read into one fixed buffer per runtime (256 KiB,
+ *    shared by its connections). A received FRAME_SUBMIT (server) or
+ *    RESULT_PUSH / RESULT_DROP (client) is copied once out of it, into a
+ *    buffer the library owns, because the application keeps those views for
+ *    an unbounded time while the read buffer must be reused for the next
+ *    bytes. That single copy is the receive-side cost; every view handed out
+ *    (tiles, typed frames, camera block, metadata) points into that copy,
+ *    never copied again. A large packet (64 KiB and more) that does not
+ *    arrive in one read is read straight into a buffer of its own, which
+ *    the submit or result then keeps: no copy at all.
  *
  * Bounded memory: read buffers are fixed; queued results (client) and held
  * submits (server) are bounded in count and bytes (see the configs). When a

@@ -102,7 +102,7 @@ static void on_event(nnrp__conn *c, const nnrp_event *in) {
   case NNRP_EV_RESULT:
   case NNRP_EV_DROP:
   case NNRP_EV_FRAME_FAILED:
-    if (nnrp__router_file(&cs->router, ev) == 1 && cfg->on_result)
+    if (nnrp__router_file(&cs->router, ev, c) == 1 && cfg->on_result)
       cfg->on_result(cs, ev->frame_id, cfg->user);
     return;
   case NNRP_EV_SENT:
@@ -272,7 +272,7 @@ static int client_new(nnrp_runtime *rt, const nnrp_client_profile *profile,
   if (rc == 0 && cfg->auto_pause)
     rc = nnrp_session_set_auto_pause(s, 1);
   if (rc == 0)
-    rc = nnrp__conn_init(&cs->conn, rt, &client_ops, s, st.max_output_bytes);
+    rc = nnrp__conn_init(&cs->conn, rt, &client_ops, s, &st);
   if (rc != 0) {
     nnrp_session_del(s); /* NULL: no-op */
     nnrp__cflow_free(cs);
@@ -286,7 +286,8 @@ static int client_new(nnrp_runtime *rt, const nnrp_client_profile *profile,
   nnrp__list_init(&cs->puts);
   nnrp__list_init(&cs->patches);
   cs->connect_status = NNRP__PENDING;
-  nnrp__router_init(&cs->router, cfg->max_result_bytes, cfg->max_queued_results,
+  nnrp__router_init(&cs->router, rt, cfg->max_result_bytes,
+                    cfg->max_queued_results,
                     cfg->lenient ? NNRP_WIRE_LENIENT : 0);
   nnrp__list_push(&rt->clients, &cs->node);
   rt->live++;

@@ -2,60 +2,49 @@
 /*
  * held.c - held submits of the server runtime. Each accepted FRAME_SUBMIT is
  * copied once out of the read buffer into a per-frame buffer (the views the
- * application gets must outlive the read buffer) and decoded there. The
+ * application gets must outlive the read buffer) and decoded there; a large
+ * one that the connection read whole keeps that buffer instead (no copy). The
  * record lives until the frame is answered or released and every result
- * that may reference its bytes has been written. Buffers are recycled
- * through a bounded per-server pool, so steady traffic does not allocate.
+ * that may reference its bytes has been written. Buffers come from a
+ * per-server pool in size classes (bpool.h), bounded by the most records
+ * the server ever held at once (so by its held-submit limits) and by
+ * POOL_MAX_BYTES: a steady window of frames does not allocate.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/server_int.h"
 
-#define POOL_MAX_COUNT 64u
+#define POOL_MIN_KEEP 64u
 #define POOL_MAX_BYTES ((uint64_t)16 << 20)
-#define POOL_MAX_BLOCK ((size_t)1 << 20)
-#define BLOCK_MIN ((size_t)4096)
+
+void nnrp__held_pool_init(nnrp_server *srv) {
+  nnrp__bpool_init(&srv->pool, POOL_MIN_KEEP, POOL_MAX_BYTES);
+}
 
 static nnrp__held *pool_get(nnrp_server *srv, size_t need) {
-  for (nnrp__held **pp = &srv->pool; *pp; pp = &(*pp)->next) {
-    nnrp__held *h = *pp;
-    if (h->cap >= need) {
-      *pp = h->next;
-      srv->pool_count--;
-      srv->pool_bytes -= h->cap;
-      return h;
-    }
-  }
-  size_t cap = need < BLOCK_MIN ? BLOCK_MIN : (need + 4095u) & ~(size_t)4095u;
-  nnrp__held *h = malloc(sizeof(*h) + cap);
+  size_t cap = 0;
+  nnrp__held *h = nnrp__bpool_get(&srv->pool, sizeof(*h) + need, &cap);
   if (h)
-    h->cap = cap;
+    h->cap = cap - sizeof(*h);
   return h;
 }
 
 static void pool_put(nnrp_server *srv, nnrp__held *h) {
-  if (srv->closing || h->cap > POOL_MAX_BLOCK ||
-      srv->pool_count >= POOL_MAX_COUNT ||
-      srv->pool_bytes + h->cap > POOL_MAX_BYTES) {
+  size_t blk = sizeof(*h) + h->cap;
+  if (h->ext) {
+    nnrp__bpool_put(&srv->rt->rpool, h->ext, h->ext_cap);
+    h->ext = NULL;
+  }
+  if (srv->closing) {
+    nnrp__bpool_forget(&srv->pool);
     free(h);
     return;
   }
-  h->next = srv->pool;
-  srv->pool = h;
-  srv->pool_count++;
-  srv->pool_bytes += h->cap;
+  nnrp__bpool_put(&srv->pool, h, blk);
 }
 
-void nnrp__held_pool_free(nnrp_server *srv) {
-  while (srv->pool) {
-    nnrp__held *h = srv->pool;
-    srv->pool = h->next;
-    free(h);
-  }
-  srv->pool_count = 0;
-  srv->pool_bytes = 0;
-}
+void nnrp__held_pool_free(nnrp_server *srv) { nnrp__bpool_drain(&srv->pool); }
 
 /* Objects the submit referenced, resolved from the session cache: copied
  * behind the packet, because the cache only holds them until the frame
@@ -83,17 +72,32 @@ static size_t resolved_bytes(const nnrp_event *ev) {
   return n;
 }
 
+/* The packet of ev into h: the connection's own buffer when it read the
+ * packet whole, else a copy at the start of h->data. @return 0 or the
+ * decoder's error. */
+static int take_packet(nnrp_server_session *ss, nnrp__held *h,
+                       const nnrp_event *ev, uint8_t *ext, size_t ext_cap) {
+  uint32_t wf = ss->srv->cfg.lenient ? NNRP_WIRE_LENIENT : 0;
+  if (ext == NULL)
+    return nnrp__pkt_copy(&h->pkt, h->data, ev->packet, wf);
+  h->ext = ext;
+  h->ext_cap = ext_cap;
+  return nnrp__pkt_adopt(&h->pkt, ext, ev->packet, wf);
+}
+
 nnrp__held *nnrp__held_add(nnrp_server_session *ss, const nnrp_event *ev) {
-  size_t pkt = nnrp__pkt_size(ev->packet);
-  size_t n = pkt + resolved_bytes(ev);
-  nnrp__held *h = pool_get(ss->srv, n);
-  if (h == NULL)
+  size_t pkt = nnrp__pkt_size(ev->packet), ext_cap = 0;
+  uint8_t *ext = nnrp__conn_adopt(&ss->conn, ev->packet, &ext_cap);
+  size_t n = pkt + resolved_bytes(ev); /* accounted */
+  nnrp__held *h = pool_get(ss->srv, ext ? n - pkt : n);
+  if (h == NULL) {
+    nnrp__bpool_put(&ss->srv->rt->rpool, ext, ext_cap);
     return NULL;
+  }
   size_t cap = h->cap;
   memset(h, 0, sizeof(*h));
   h->cap = cap;
-  uint32_t wf = ss->srv->cfg.lenient ? NNRP_WIRE_LENIENT : 0;
-  if (nnrp__pkt_copy(&h->pkt, h->data, ev->packet, wf) != 0 ||
+  if (take_packet(ss, h, ev, ext, ext_cap) != 0 ||
       nnrp__idmap_put(&ss->held, ev->frame_id, h) != 0) {
     pool_put(ss->srv, h);
     return NULL;
@@ -109,7 +113,7 @@ nnrp__held *nnrp__held_add(nnrp_server_session *ss, const nnrp_event *ev) {
   h->pub.packet = &h->pkt;
   h->pub.meta = &h->pkt.m.frame_submit;
   h->pub.body = &h->pkt.b.data;
-  copy_resolved(h, ev, h->data + pkt);
+  copy_resolved(h, ev, h->ext ? h->data : h->data + pkt);
   ss->held_count++;
   ss->held_bytes += n;
   if (ss->held_count > ss->held_peak)

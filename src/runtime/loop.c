@@ -11,6 +11,11 @@
 
 #include "runtime/runtime_int.h"
 
+/* The client record pool (router.c): kept blocks, at least this many (or
+ * the most ever in use), and at most this many bytes. */
+#define RPOOL_MIN_KEEP 64u
+#define RPOOL_MAX_BYTES ((uint64_t)16 << 20)
+
 void nnrp_runtime_config_default(nnrp_runtime_config *c) {
   memset(c, 0, sizeof(*c));
   c->struct_size = (uint32_t)sizeof(*c);
@@ -47,10 +52,17 @@ int nnrp_runtime_new(nnrp_runtime **out, const nnrp_runtime_config *cfg) {
   nnrp_runtime *rt = calloc(1, sizeof(*rt));
   if (rt == NULL)
     return NNRP_ERR_NOMEM;
+  /* Untouched pages cost no resident memory until a large read arrives. */
+  rt->rbuf = malloc(NNRP__RBUF_SIZE);
+  if (rt->rbuf == NULL) {
+    free(rt);
+    return NNRP_ERR_NOMEM;
+  }
   if (cfg->uv_loop) {
     rt->loop = cfg->uv_loop;
   } else {
     if (uv_loop_init(&rt->own) != 0) {
+      free(rt->rbuf);
       free(rt);
       return NNRP_ERR_INTERNAL;
     }
@@ -60,12 +72,26 @@ int nnrp_runtime_new(nnrp_runtime **out, const nnrp_runtime_config *cfg) {
   if (uv_timer_init(rt->loop, &rt->wait_timer) != 0) {
     if (rt->owns_loop)
       (void)uv_loop_close(&rt->own);
+    free(rt->rbuf);
     free(rt);
     return NNRP_ERR_INTERNAL;
   }
   rt->wait_timer.data = rt;
+  if (uv_idle_init(rt->loop, &rt->flush) != 0) {
+    uv_close((uv_handle_t *)&rt->wait_timer, NULL);
+    (void)uv_run(rt->loop, UV_RUN_NOWAIT); /* finishes the close */
+    if (rt->owns_loop)
+      (void)uv_loop_close(&rt->own);
+    free(rt->rbuf);
+    free(rt);
+    return NNRP_ERR_INTERNAL;
+  }
+  rt->flush.data = rt;
+  nnrp__list_init(&rt->wq);
   nnrp__list_init(&rt->clients);
   nnrp__list_init(&rt->servers);
+  nnrp__list_init(&rt->results);
+  nnrp__bpool_init(&rt->rpool, RPOOL_MIN_KEEP, RPOOL_MAX_BYTES);
   if (!cfg->keep_sigpipe)
     ignore_sigpipe();
   *out = rt;
@@ -74,9 +100,15 @@ int nnrp_runtime_new(nnrp_runtime **out, const nnrp_runtime_config *cfg) {
 
 static void on_wait_timer(uv_timer_t *t) { (void)t; }
 
-/* Arms the wait timer so that uv_run(UV_RUN_ONCE) returns by `deadline`. */
+void nnrp__rt_flush_cb(uv_idle_t *h) { nnrp__rt_flush(h->data); }
+
+/* Arms the wait timer so that uv_run(UV_RUN_ONCE) returns by `deadline`.
+ * It stays armed across the iterations of one wait (re-armed only after it
+ * fired), so an iteration costs no timer insertion and no extra clock
+ * reads; the caller stops it when the wait ends. */
 static void arm(nnrp_runtime *rt, uint64_t deadline) {
-  if (deadline == UINT64_MAX)
+  if (deadline == UINT64_MAX ||
+      uv_is_active((const uv_handle_t *)&rt->wait_timer))
     return;
   uint64_t now = uv_hrtime();
   uint64_t ms = deadline > now ? (deadline - now + 999999u) / 1000000u : 0;
@@ -90,14 +122,43 @@ static uint64_t deadline_of(int timeout_ms) {
   return uv_hrtime() + (uint64_t)timeout_ms * 1000000u;
 }
 
-/* One blocking iteration; returns uv_run's "still alive". */
-static int iterate(nnrp_runtime *rt, uint64_t deadline, uv_run_mode mode) {
+static int passed(uint64_t deadline) {
+  return deadline != UINT64_MAX && uv_hrtime() >= deadline;
+}
+
+/* One blocking iteration; returns uv_run's "still alive" (1 without
+ * running the loop when done(ctx) became true first).
+ *
+ * Writes that completed inside write_iov are reported first (conn.c,
+ * nnrp__rt_flush), here rather than from the idle handle inside uv_run:
+ * libuv 1.44 polls without blocking in every iteration that ran an idle
+ * callback, which would cost an extra epoll_wait per write. The idle handle
+ * still reports them when the loop is run by the application itself. */
+static int iterate(nnrp_runtime *rt, uint64_t deadline, uv_run_mode mode,
+                   int (*done)(void *ctx), void *ctx) {
+  if (rt->flush_active) {
+    nnrp__rt_flush(rt);
+    if (done != NULL && done(ctx))
+      return 1;
+  }
   arm(rt, deadline);
   rt->running++;
   int alive = uv_run(rt->loop, mode);
   rt->running--;
-  (void)uv_timer_stop(&rt->wait_timer);
   return alive;
+}
+
+static int wait_loop(nnrp_runtime *rt, int (*done)(void *ctx), void *ctx,
+                     uint64_t deadline) {
+  for (;;) {
+    if (passed(deadline))
+      return done(ctx) ? 0 : NNRP_ERR_TIMEOUT;
+    int alive = iterate(rt, deadline, UV_RUN_ONCE, done, ctx);
+    if (done(ctx))
+      return 0;
+    if (!alive && deadline == UINT64_MAX)
+      return NNRP_ERR_CLOSED; /* nothing left that could change anything */
+  }
 }
 
 int nnrp__rt_wait(nnrp_runtime *rt, int (*done)(void *ctx), void *ctx,
@@ -107,19 +168,12 @@ int nnrp__rt_wait(nnrp_runtime *rt, int (*done)(void *ctx), void *ctx,
   if (nnrp__rt_in_loop(rt))
     return timeout_ms == 0 ? NNRP_ERR_TIMEOUT : NNRP_ERR_INVALID_STATE;
   if (timeout_ms == 0) {
-    (void)iterate(rt, UINT64_MAX, UV_RUN_NOWAIT);
+    (void)iterate(rt, UINT64_MAX, UV_RUN_NOWAIT, done, ctx);
     return done(ctx) ? 0 : NNRP_ERR_TIMEOUT;
   }
-  uint64_t deadline = deadline_of(timeout_ms);
-  for (;;) {
-    if (uv_hrtime() >= deadline)
-      return done(ctx) ? 0 : NNRP_ERR_TIMEOUT;
-    int alive = iterate(rt, deadline, UV_RUN_ONCE);
-    if (done(ctx))
-      return 0;
-    if (!alive && deadline == UINT64_MAX)
-      return NNRP_ERR_CLOSED; /* nothing left that could change anything */
-  }
+  int rc = wait_loop(rt, done, ctx, deadline_of(timeout_ms));
+  (void)uv_timer_stop(&rt->wait_timer);
+  return rc;
 }
 
 int nnrp_runtime_run(nnrp_runtime *rt, int timeout_ms) {
@@ -127,10 +181,11 @@ int nnrp_runtime_run(nnrp_runtime *rt, int timeout_ms) {
     return NNRP_ERR_INVALID_STATE;
   uint64_t deadline = deadline_of(timeout_ms);
   rt->stop = 0;
-  while (!rt->stop && uv_hrtime() < deadline) {
-    if (!iterate(rt, deadline, UV_RUN_ONCE) && timeout_ms < 0)
+  while (!rt->stop && !passed(deadline)) {
+    if (!iterate(rt, deadline, UV_RUN_ONCE, NULL, NULL) && timeout_ms < 0)
       break;
   }
+  (void)uv_timer_stop(&rt->wait_timer);
   rt->stop = 0;
   return 0;
 }
@@ -139,8 +194,10 @@ int nnrp_runtime_run_once(nnrp_runtime *rt, int timeout_ms) {
   if (nnrp__rt_in_loop(rt))
     return NNRP_ERR_INVALID_STATE;
   if (timeout_ms == 0)
-    return iterate(rt, UINT64_MAX, UV_RUN_NOWAIT) != 0;
-  return iterate(rt, deadline_of(timeout_ms), UV_RUN_ONCE) != 0;
+    return iterate(rt, UINT64_MAX, UV_RUN_NOWAIT, NULL, NULL) != 0;
+  int alive = iterate(rt, deadline_of(timeout_ms), UV_RUN_ONCE, NULL, NULL);
+  (void)uv_timer_stop(&rt->wait_timer);
+  return alive != 0;
 }
 
 void nnrp_runtime_stop(nnrp_runtime *rt) {
@@ -217,6 +274,7 @@ void nnrp_runtime_del(nnrp_runtime *rt) {
     if (!alive)
       break;
   }
+  uv_close((uv_handle_t *)&rt->flush, NULL); /* closes in the same pass */
   uv_close((uv_handle_t *)&rt->wait_timer, on_wait_timer_closed);
   while (rt->closing != 2) {
     rt->running++;
@@ -229,5 +287,8 @@ void nnrp_runtime_del(nnrp_runtime *rt) {
     (void)uv_run(rt->loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&rt->own);
   }
+  nnrp__rt_results_detach(rt);
+  nnrp__bpool_drain(&rt->rpool);
+  free(rt->rbuf);
   free(rt);
 }

@@ -4,6 +4,11 @@
  * §7.9 rules 1-7). The oldest record of all is always the head of its
  * frame's queue (both queues are in arrival order), so "any" takes pop the
  * arrival list, and "by frame" takes unlink from the middle of it.
+ * Frame records and result blocks come from the runtime's pool (bpool.h).
+ * A result handed to the application stays on the runtime's `results`
+ * list until nnrp_client_result_free() returns it to the pool; when the
+ * runtime goes first, nnrp__rt_results_detach() unlinks them and they are
+ * freed with free() later (a result outlives its runtime).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +19,56 @@ struct nnrp__rres {
   nnrp_client_result pub; /* first: the application frees this pointer */
   nnrp_packet pkt;
   nnrp__rres *fnext; /* next record of the same frame */
+  /* The router's arrival queue while queued; rt->results once taken. */
   nnrp__link arrival;
-  size_t bytes;   /* accounted against the bounds */
-  uint8_t data[]; /* packet copy, or the failure diagnostic */
+  nnrp_runtime *rt; /* whose pool the block returns to; NULL: detached */
+  size_t cap;       /* block size */
+  /* The packet's bytes when the connection read it whole (an rt->rpool
+   * block of ext_cap bytes, nnrp__conn_adopt), else NULL: copy in data. */
+  uint8_t *ext;
+  size_t ext_cap;
+  size_t bytes;     /* accounted against the bounds */
+  uint8_t data[];   /* packet copy, or the failure diagnostic */
 };
 
 typedef struct nnrp__rframe {
   uint32_t id;
   uint8_t ended; /* the terminal record is queued */
+  size_t cap;    /* block size */
   nnrp__rres *head, *tail;
   nnrp__rres *spare; /* failure record reserved at submit */
 } nnrp__rframe;
 
-void nnrp__router_init(nnrp__router *r, uint64_t max_bytes, uint32_t max_count,
-                       uint32_t wire_flags) {
+void nnrp__router_init(nnrp__router *r, nnrp_runtime *rt, uint64_t max_bytes,
+                       uint32_t max_count, uint32_t wire_flags) {
   memset(r, 0, sizeof(*r));
   nnrp__idmap_init(&r->frames);
   nnrp__list_init(&r->arrival);
+  r->rt = rt;
   r->max_bytes = max_bytes;
   r->max_count = max_count;
   r->wire_flags = wire_flags;
+}
+
+static nnrp__rres *rres_new(nnrp__router *r, size_t data) {
+  size_t cap = 0;
+  nnrp__rres *x = nnrp__bpool_get(&r->rt->rpool, sizeof(*x) + data, &cap);
+  if (x == NULL)
+    return NULL;
+  x->rt = r->rt;
+  x->cap = cap;
+  x->ext = NULL;
+  x->ext_cap = 0;
+  nnrp__list_init(&x->arrival);
+  return x;
+}
+
+/* A record that is not queued (or a NULL spare). */
+static void rres_free(nnrp__rres *x) {
+  if (x == NULL)
+    return;
+  nnrp__bpool_put(&x->rt->rpool, x->ext, x->ext_cap);
+  nnrp__bpool_put(&x->rt->rpool, x, x->cap);
 }
 
 static void unqueue(nnrp__router *r, nnrp__rres *x) {
@@ -46,10 +81,10 @@ static void frame_free(nnrp__router *r, nnrp__rframe *f) {
   for (nnrp__rres *x = f->head, *n; x; x = n) {
     n = x->fnext;
     unqueue(r, x);
-    free(x);
+    rres_free(x);
   }
-  free(f->spare);
-  free(f);
+  rres_free(f->spare);
+  nnrp__bpool_put(&r->rt->rpool, f, f->cap);
 }
 
 void nnrp__router_free(nnrp__router *r) {
@@ -63,15 +98,18 @@ void nnrp__router_free(nnrp__router *r) {
 }
 
 int nnrp__router_track(nnrp__router *r, uint32_t frame_id) {
-  nnrp__rframe *f = calloc(1, sizeof(*f));
-  nnrp__rres *spare = malloc(sizeof(nnrp__rres) + NNRP__DIAG_MAX);
+  size_t cap = 0;
+  nnrp__rframe *f = nnrp__bpool_get(&r->rt->rpool, sizeof(*f), &cap);
+  nnrp__rres *spare = rres_new(r, NNRP__DIAG_MAX);
   if (f == NULL || spare == NULL ||
       nnrp__idmap_put(&r->frames, frame_id, f) != 0) {
-    free(f);
-    free(spare);
+    nnrp__bpool_put(&r->rt->rpool, f, cap);
+    rres_free(spare);
     return NNRP_ERR_NOMEM;
   }
+  memset(f, 0, sizeof(*f));
   f->id = frame_id;
+  f->cap = cap;
   f->spare = spare;
   return 0;
 }
@@ -112,13 +150,27 @@ static nnrp__rres *make_failure(nnrp__rframe *f, const nnrp_event *ev,
   return x;
 }
 
-static nnrp__rres *make_packet(const nnrp__router *r, const nnrp_event *ev) {
-  size_t n = nnrp__pkt_size(ev->packet);
-  nnrp__rres *x = malloc(sizeof(*x) + n);
-  if (x == NULL)
+/* A record of the packet of ev: the connection's buffer when it read the
+ * packet whole, else a copy. */
+static nnrp__rres *make_packet(nnrp__router *r, nnrp__conn *c,
+                               const nnrp_event *ev) {
+  size_t n = nnrp__pkt_size(ev->packet), ext_cap = 0;
+  uint8_t *ext = c ? nnrp__conn_adopt(c, ev->packet, &ext_cap) : NULL;
+  nnrp__rres *x = rres_new(r, ext ? 0 : n);
+  if (x == NULL) {
+    nnrp__bpool_put(&r->rt->rpool, ext, ext_cap);
     return NULL;
-  if (nnrp__pkt_copy(&x->pkt, x->data, ev->packet, r->wire_flags) != 0) {
-    free(x);
+  }
+  int rc;
+  if (ext) {
+    x->ext = ext;
+    x->ext_cap = ext_cap;
+    rc = nnrp__pkt_adopt(&x->pkt, ext, ev->packet, r->wire_flags);
+  } else {
+    rc = nnrp__pkt_copy(&x->pkt, x->data, ev->packet, r->wire_flags);
+  }
+  if (rc != 0) {
+    rres_free(x);
     return NULL;
   }
   fill_common(x, ev);
@@ -136,7 +188,7 @@ static nnrp__rres *make_packet(const nnrp__router *r, const nnrp_event *ev) {
   return x;
 }
 
-int nnrp__router_file(nnrp__router *r, const nnrp_event *ev) {
+int nnrp__router_file(nnrp__router *r, const nnrp_event *ev, nnrp__conn *c) {
   nnrp__rframe *f = nnrp__idmap_get(&r->frames, ev->frame_id);
   if (f == NULL || f->ended)
     return 0; /* discarded, or already terminal: dropped on arrival */
@@ -145,7 +197,7 @@ int nnrp__router_file(nnrp__router *r, const nnrp_event *ev) {
   if (ev->type == NNRP_EV_FRAME_FAILED) {
     x = make_failure(f, ev, 0);
   } else {
-    x = ev->packet ? make_packet(r, ev) : NULL;
+    x = ev->packet ? make_packet(r, c, ev) : NULL;
     if (x == NULL && !final)
       return NNRP_ERR_NOMEM; /* a streaming chunk is lost; the frame goes on */
     if (x == NULL)
@@ -153,7 +205,7 @@ int nnrp__router_file(nnrp__router *r, const nnrp_event *ev) {
   }
   if (final) {
     f->ended = 1;
-    free(f->spare);
+    rres_free(f->spare);
     f->spare = NULL;
   }
   enqueue(r, f, x);
@@ -188,6 +240,7 @@ nnrp_client_result *nnrp__router_take(nnrp__router *r, uint32_t frame_id) {
   if (f->head == NULL)
     f->tail = NULL;
   unqueue(r, x);
+  nnrp__list_push(&r->rt->results, &x->arrival); /* the application's now */
   if (x->pub.final) { /* rule 7: the frame's queue goes with its terminal */
     (void)nnrp__idmap_del(&r->frames, frame_id);
     frame_free(r, f);
@@ -204,5 +257,25 @@ int nnrp__router_discard(nnrp__router *r, uint32_t frame_id) {
 }
 
 void nnrp_client_result_free(nnrp_client_result *res) {
-  free(res); /* pub is the first member of the block */
+  if (res == NULL)
+    return;
+  nnrp__rres *x = (nnrp__rres *)(void *)res; /* pub is the first member */
+  if (x->rt == NULL) { /* the runtime is gone */
+    free(x->ext);
+    free(x);
+    return;
+  }
+  nnrp__list_remove(&x->arrival);
+  rres_free(x);
+}
+
+void nnrp__rt_results_detach(nnrp_runtime *rt) {
+  while (!nnrp__list_empty(&rt->results)) {
+    nnrp__rres *x = NNRP__CONTAINER(rt->results.next, nnrp__rres, arrival);
+    nnrp__list_remove(&x->arrival);
+    x->rt = NULL;
+    nnrp__bpool_forget(&rt->rpool);
+    if (x->ext)
+      nnrp__bpool_forget(&rt->rpool);
+  }
 }

@@ -5,8 +5,10 @@
  *   loop.c       nnrp_runtime: the libuv loop, blocking waits, last error
  *   conn.c       one connection: session <-> transport glue (read buffer,
  *                backpressure, gathered writes, timer, close)
+ *   inframe.c    packet boundaries of the input (large packets read whole)
  *   pktcopy.c    the single receive-side copy of a packet (+ re-decode)
  *   router.c     client result router (session.md §7.9)
+ *   bpool.c      size-class free lists for per-packet records
  *   client.c     the client API of nnrp_runtime.h
  *   held.c       server: held submits and their buffer pool
  *   server.c     server: listener, accept queue, server-wide receive
@@ -28,6 +30,7 @@
 
 #include <nnrp/nnrp_runtime.h>
 
+#include "runtime/bpool.h"
 #include "transport/tcp.h"
 #include "transport/transport.h"
 
@@ -74,6 +77,22 @@ struct nnrp_runtime {
   nnrp__link clients; /* nnrp_client_session.node */
   nnrp__link servers; /* nnrp_server.node */
   uint32_t live;      /* objects not yet freed (sessions, servers) */
+  /* The read buffer shared by every connection of the runtime (conn.c):
+   * libuv reads one connection at a time and each read is fed to its
+   * session before the callback returns; a tail the session cannot take
+   * yet moves to that connection's spill buffer. */
+  uint8_t *rbuf; /* NNRP__RBUF_SIZE bytes */
+  /* Connections whose write completed inside write_iov, to be reported in
+   * the next loop iteration (nnrp__conn.wq, conn.c). The idle handle runs
+   * while the list is not empty, which also makes the loop's poll timeout
+   * 0 (nnrp_runtime_backend_timeout() says so too). */
+  nnrp__link wq;
+  uv_idle_t flush;
+  uint8_t flush_active;
+  /* Client frame records and result blocks (router.c), recycled. */
+  nnrp__bpool rpool;
+  /* Results the application holds (nnrp__rres.arrival). */
+  nnrp__link results;
   /* Last failure of a call that returned no handle. */
   int last_err;
   int last_os_err;
@@ -106,14 +125,41 @@ void nnrp__rt_set_error(nnrp_runtime *rt, int err, int os_err,
 /* Copies rec into dst with its diagnostic into diag (NNRP__DIAG_MAX). */
 void nnrp__copy_record(nnrp_error_record *dst, char *diag,
                        const nnrp_error_record *rec);
+/* The runtime is going: results the application still holds are unlinked
+ * from its pool (nnrp_client_result_free() then uses free()) (router.c). */
+void nnrp__rt_results_detach(nnrp_runtime *rt);
 /* A seed for a session's xorshift when the caller gave no rand32 hook. */
 uint64_t nnrp__rt_seed(const void *salt);
 
 /* ---- one connection (conn.c) ------------------------------------------- */
 
-#define NNRP__RBUF_SIZE ((size_t)64 * 1024)
+/* The runtime's shared read buffer (one per runtime, not per connection). */
+#define NNRP__RBUF_SIZE ((size_t)256 * 1024)
 
 typedef struct nnrp__conn nnrp__conn;
+
+/* Packet boundaries of a connection's input (inframe.c). */
+typedef struct nnrp__inframe {
+  uint64_t skip;     /* bytes left of the current packet */
+  uint64_t big_min;  /* packets of at least this size ... */
+  uint64_t big_max;  /* ... and at most this size are read whole */
+  uint32_t body_max; /* ... with a body the session accepts */
+  uint8_t hdr[NNRP_HEADER_LEN]; /* a header cut by the end of a read */
+  uint8_t hdr_n;
+  uint8_t broken; /* not NNRP: tracking stopped */
+} nnrp__inframe;
+
+void nnrp__inframe_init(nnrp__inframe *f, uint64_t big_min, uint64_t big_max,
+                        uint32_t body_max);
+/* Follows the stream over the next n bytes p[0..n). @return n, or the
+ * offset in p of a packet that the read cuts and that should be read whole
+ * (*big_len = its size, > n - offset; the tracking resumes after it); then
+ * the caller either reads it whole or calls nnrp__inframe_decline(). */
+size_t nnrp__inframe_scan(nnrp__inframe *f, const uint8_t *p, size_t n,
+                          uint64_t *big_len);
+/* The packet reported by the scan is read normally; `have` of its bytes
+ * were in the scanned read. */
+void nnrp__inframe_decline(nnrp__inframe *f, uint64_t big_len, size_t have);
 
 typedef struct nnrp__conn_ops {
   /* One session event; borrowed views are valid during the call only. */
@@ -135,20 +181,35 @@ struct nnrp__conn {
   nnrp_transport *t;
   uv_timer_t timer;
   uint64_t max_output; /* settings.max_output_bytes */
-  uint8_t *rbuf;       /* NNRP__RBUF_SIZE bytes */
-  size_t rpos, rend;   /* unconsumed input: rbuf[rpos..rend) */
-  size_t wbytes;       /* bytes of the outstanding write */
+  /* Input being fed: in[rpos..rend). `in` is the runtime's read buffer
+   * during a read callback, else `spill` (a tail the session could not
+   * take yet: input is paused then), else NULL. */
+  const uint8_t *in;
+  size_t rpos, rend;
+  uint8_t *spill;       /* rt->rpool block; only while input is pending */
+  size_t spill_cap;
+  uint8_t spill_whole;  /* spill is exactly one packet read whole */
+  /* A large packet being read whole (inframe.c): big[0..big_fill) of
+   * big_len bytes; reads go straight into it. */
+  nnrp__inframe fr;
+  uint8_t *big; /* rt->rpool block of big_cap bytes, or NULL */
+  size_t big_len, big_fill, big_cap;
+  uint64_t timer_due;   /* session expiry the timer is armed for, or
+                           UINT64_MAX (not armed) */
+  size_t wbytes;        /* bytes of the outstanding write */
   uint8_t writing, paused, feeding, pumping, repump;
+  uint8_t wcomplete; /* the write completed inside write_iov: reported by
+                        the flush hook (rt->wq) */
+  nnrp__link wq;     /* rt->wq */
   uint8_t eof, t_failed, t_closing, timer_open, closed, linger;
   int os_err;            /* first system error of the transport */
   uint64_t input_stalls; /* reads stopped because the owner was full */
-  nnrp_iov wiov[NNRP_TRANSPORT_MAX_IOV];
 };
 
-/* Initialises c around an existing session (c->s owned from now on). The
- * read buffer is allocated here. @return 0 or NNRP_ERR_NOMEM. */
+/* Initialises c around an existing session (c->s owned from now on)
+ * created with settings *st. @return 0 or NNRP_ERR_INTERNAL (timer). */
 int nnrp__conn_init(nnrp__conn *c, nnrp_runtime *rt, const nnrp__conn_ops *ops,
-                    nnrp_session *s, uint64_t max_output);
+                    nnrp_session *s, const nnrp_session_settings *st);
 /* Binds a connected transport and starts reading and writing. */
 void nnrp__conn_attach(nnrp__conn *c, nnrp_transport *t);
 /* After the owner called into the session: deliver events, write, re-arm
@@ -162,8 +223,18 @@ void nnrp__conn_abort(nnrp__conn *c);
 int nnrp__conn_can_write(const nnrp__conn *c);
 /* 1 while a write is outstanding or output is queued. */
 int nnrp__conn_output_pending(const nnrp__conn *c);
-/* Frees the session and the read buffer (after on_closed). */
+/* During the event of a packet the connection read whole (a large
+ * FRAME_SUBMIT or RESULT_PUSH whose views point into that buffer): hands
+ * the buffer over (an rt->rpool block of *cap bytes, to be returned there)
+ * so the packet need not be copied. @return the buffer (p's bytes start at
+ * its first byte), or NULL: copy the packet. */
+uint8_t *nnrp__conn_adopt(nnrp__conn *c, const nnrp_packet *p, size_t *cap);
+/* Frees the session and any pending input (after on_closed). */
 void nnrp__conn_fini(nnrp__conn *c);
+/* The runtime's flush hook (idle callback), once per loop iteration while
+ * rt->wq is not empty: reports the writes completed inside write_iov. */
+void nnrp__rt_flush(nnrp_runtime *rt);
+void nnrp__rt_flush_cb(uv_idle_t *h);
 /* Runs the session's timers now if they are due (the loop timer may not
  * have fired yet: it has ms granularity) and pumps. Lets a caller re-check
  * a condition that a timer ends, e.g. a pause with retry_after. */
@@ -191,5 +262,9 @@ size_t nnrp__pkt_size(const nnrp_packet *p);
  * accepted the packet). */
 int nnrp__pkt_copy(nnrp_packet *out, uint8_t *dst, const nnrp_packet *p,
                    uint32_t wire_flags);
+/* As nnrp__pkt_copy() for a packet whose bytes already are in buf (the
+ * buffer given by nnrp__conn_adopt()): decodes in place, copies nothing. */
+int nnrp__pkt_adopt(nnrp_packet *out, const uint8_t *buf, const nnrp_packet *p,
+                    uint32_t wire_flags);
 
 #endif /* NNRP_RUNTIME_INT_H */

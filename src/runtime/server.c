@@ -141,6 +141,7 @@ int nnrp_serve_tcp(nnrp_runtime *rt, const nnrp_server_profile *profile,
   nnrp__list_init(&srv->sessions);
   nnrp__list_init(&srv->acceptq);
   nnrp__list_init(&srv->undelivered);
+  nnrp__held_pool_init(srv);
   int os_err = nnrp__tcp_listen(rt->loop, cfg->host, cfg->port,
                                 cfg->backlog > 0 ? cfg->backlog : 128,
                                 cfg->no_delay, on_accept, srv, &srv->listener);

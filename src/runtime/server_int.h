@@ -10,6 +10,7 @@
 #ifndef NNRP_SERVER_INT_H
 #define NNRP_SERVER_INT_H
 
+#include "runtime/bpool.h"
 #include "runtime/idmap.h"
 #include "runtime/runtime_int.h"
 
@@ -19,7 +20,7 @@ typedef struct nnrp__held {
   nnrp_packet pkt;
   nnrp__link q;            /* session queue of undelivered submits */
   nnrp__link gq;           /* server-wide queue of undelivered submits */
-  struct nnrp__held *next; /* pool free list / temporary lists */
+  struct nnrp__held *next; /* temporary lists */
   size_t cap;              /* bytes available in data */
   size_t bytes;            /* packet size (accounted) */
   uint32_t pending_sends;  /* results queued that may reference data */
@@ -27,7 +28,12 @@ typedef struct nnrp__held {
   uint8_t answered;        /* final result or drop sent (or impossible) */
   uint8_t released;        /* release_submit() */
   uint8_t finished;        /* the library ended the frame (cancel, budget) */
-  uint8_t data[];
+  /* The packet's bytes: the connection's buffer of a large packet read
+   * whole (nnrp__conn_adopt; an rt->rpool block of ext_cap bytes), or NULL:
+   * the copy at the start of data. */
+  uint8_t *ext;
+  size_t ext_cap;
+  uint8_t data[]; /* packet copy (unless ext), then resolved objects */
 } nnrp__held;
 
 struct nnrp_server_session {
@@ -73,9 +79,7 @@ struct nnrp_server {
   uint32_t session_count;
   nnrp__link acceptq;     /* nnrp_server_session.acceptq */
   nnrp__link undelivered; /* nnrp__held.gq */
-  nnrp__held *pool;       /* recycled held buffers */
-  uint32_t pool_count;
-  uint64_t pool_bytes;
+  nnrp__bpool pool;       /* recycled held buffers (held.c) */
   uint8_t closing;
   /* The application's own id_in_use hook, consulted after the server's
    * (session.md §3.4: ids unique among this process's sessions). */
@@ -99,7 +103,9 @@ void nnrp__held_maybe_release(nnrp_server_session *ss, nnrp__held *h);
 void nnrp__held_free_all(nnrp_server_session *ss);
 /* Collects ss's records into a list (h->next) for safe iteration. */
 nnrp__held *nnrp__held_list(nnrp_server_session *ss);
-/* Frees the pool of srv. */
+/* Sets up the buffer pool of srv (empty). */
+void nnrp__held_pool_init(nnrp_server *srv);
+/* Frees the buffers kept in the pool of srv. */
 void nnrp__held_pool_free(nnrp_server *srv);
 
 /* server_session.c */

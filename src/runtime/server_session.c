@@ -212,7 +212,7 @@ int nnrp__ss_new(nnrp_server *srv, nnrp_transport *t) {
   if (rc == 0)
     rc = nnrp__ss_flow_init(ss, s);
   if (rc == 0)
-    rc = nnrp__conn_init(&ss->conn, srv->rt, &ss_ops, s, st.max_output_bytes);
+    rc = nnrp__conn_init(&ss->conn, srv->rt, &ss_ops, s, &st);
   if (rc != 0) {
     nnrp_session_del(s); /* NULL: no-op */
     free(ss);

@@ -2,9 +2,10 @@
 /*
  * tcp.c - a connected TCP stream behind the nnrp_transport vtable
  * (transport.h): reads into the owner's buffer, gathered writes straight
- * from the owner's iovecs with uv_write (no payload copy; only the segment
- * descriptors are converted to uv_buf_t), FIN-then-close or immediate
- * close. session.md §2.1.
+ * from the owner's iovecs (no payload copy; only the segment descriptors
+ * are converted to uv_buf_t): uv_try_write first, completing at once when
+ * the kernel took everything, uv_write for the rest; FIN-then-close or
+ * immediate close. session.md §2.1.
  */
 #include <stdlib.h>
 
@@ -74,6 +75,21 @@ static void on_write(uv_write_t *req, int status) {
   t->base.cb->on_written(t->base.owner, status);
 }
 
+/* Drops the first `done` bytes from bufs[0..n); returns the index of the
+ * first segment with bytes left (n: none). */
+static size_t advance(uv_buf_t *bufs, size_t n, size_t done) {
+  size_t i = 0;
+  while (i < n && done >= bufs[i].len) {
+    done -= bufs[i].len;
+    i++;
+  }
+  if (i < n) {
+    bufs[i].base += done;
+    bufs[i].len -= done;
+  }
+  return i;
+}
+
 static int tcp_write_iov(nnrp_transport *b, const nnrp_iov *iov, size_t n) {
   nnrp__tcp *t = tcp_of(b);
   if (t->closing || t->writing || n == 0 || n > NNRP_TRANSPORT_MAX_IOV)
@@ -82,12 +98,26 @@ static int tcp_write_iov(nnrp_transport *b, const nnrp_iov *iov, size_t n) {
    * (field order differs between platforms): convert the descriptors, never
    * the bytes. uv_write copies this array, so it may live on the stack. */
   uv_buf_t bufs[NNRP_TRANSPORT_MAX_IOV];
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+  do { /* n >= 1 (a loop that may run 0 times trips gcc's
+          -Wmaybe-uninitialized on the const argument below) */
     bufs[i].base = (char *)(uintptr_t)iov[i].base;
     bufs[i].len = iov[i].len;
+  } while (++i < n);
+  /* Try the socket first: when the kernel takes everything, the write is
+   * done now, and no completion has to wait for the next loop iteration
+   * (with libuv that costs an epoll_ctl and an extra epoll_wait per write).
+   * The remainder, or everything after EAGAIN or an error, goes to
+   * uv_write, which reports errors through on_written as before. */
+  size_t first = 0;
+  int w = uv_try_write((uv_stream_t *)&t->h, bufs, (unsigned)n);
+  if (w > 0) {
+    first = advance(bufs, n, (size_t)w);
+    if (first == n)
+      return 1;
   }
-  int rc =
-      uv_write(&t->wreq, (uv_stream_t *)&t->h, bufs, (unsigned)n, on_write);
+  int rc = uv_write(&t->wreq, (uv_stream_t *)&t->h, bufs + first,
+                    (unsigned)(n - first), on_write);
   if (rc == 0)
     t->writing = 1;
   return rc;

@@ -46,10 +46,13 @@ typedef struct nnrp_transport_vt {
   int (*start_read)(nnrp_transport *t);
   /** Stops delivering bytes (backpressure). @return 0 or a system error. */
   int (*stop_read)(nnrp_transport *t);
-  /** Starts one gathered write of n <= NNRP_TRANSPORT_MAX_IOV segments;
-   *  at most one write is outstanding. The bytes must stay valid until
-   *  on_written; the segment array itself may be reused at once.
-   *  @return 0 or a system error (no callback then). */
+  /** Writes n <= NNRP_TRANSPORT_MAX_IOV segments; at most one write is
+   *  outstanding. A transport may complete the write inside the call (every
+   *  byte taken by the kernel): it returns 1 and no on_written follows.
+   *  Otherwise the bytes must stay valid until on_written; the segment
+   *  array itself may be reused at once.
+   *  @return 1 (written, no callback); 0 (started, on_written follows); or
+   *  a system error (no callback). */
   int (*write_iov)(nnrp_transport *t, const nnrp_iov *iov, size_t n);
   /** Closes. graceful = 1: end the byte stream (FIN) first; only when no
    *  write is outstanding. on_closed follows asynchronously. */
