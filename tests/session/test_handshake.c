@@ -5,9 +5,11 @@
  * sides (events, states, negotiated values, ids), the seed-line hello
  * vectors byte for byte, the extension answers of §3.7, every failure path
  * of §3.9 with the exact ERROR the peer receives, both handshake timeouts,
- * and allocation-failure runs.
+ * and allocation-failure runs. Sessions run in tests/support/session_pair.h
+ * pairs; a lone session is one side of a pair with its output cut.
  */
 #include "harness.h"
+#include "session_pair.h"
 #include "vectors.h"
 
 #include <nnrp/nnrp_session.h>
@@ -23,96 +25,61 @@
 #define HS_TIMEOUT (10u * NS)
 
 static cJSON *g_root;
-static uint64_t g_now;
 
-/* ---- a session with its captured traffic and events --------------------- */
+/* ---- one session of an in-memory pair ----------------------------------- */
 
-typedef struct evrec {
-  nnrp_event_type type;
-  uint8_t msg; /* msg_type of ev.packet, 0 when none */
-  uint64_t received_at;
-  nnrp_error_record err;
-} evrec;
+#define CLI NNRP_PAIR_CLIENT
+#define SRV NNRP_PAIR_SERVER
 
+/* A session as the checks see it: its events are the pair's log for its
+ * side, its packets the pair's tap. */
 typedef struct side {
+  nnrp_pair *p;
+  int i; /* CLI or SRV */
   nnrp_session *s;
-  evrec ev[32];
-  int nev;
-  uint8_t out[16384]; /* every byte this side wrote, in order */
-  size_t out_len;
-  size_t fed; /* bytes of out delivered to the peer */
 } side;
 
-static int pull(side *x) {
-  nnrp_event ev;
-  int n = 0;
-  while (nnrp_session_next_event(x->s, &ev) == 1) {
-    if (x->nev < 32) {
-      evrec *r = &x->ev[x->nev++];
-      r->type = ev.type;
-      r->msg = ev.packet ? ev.packet->hdr.msg_type : 0;
-      r->received_at = ev.received_at;
-      r->err = ev.error;
-    }
-    n++;
+static side side_of(nnrp_pair *p, int i) {
+  side x = {p, i, p->side[i]};
+  return x;
+}
+
+static size_t nev(const side *x) { return nnrp_pair_events(x->p, x->i); }
+
+/* The n-th event of x (all zero when there are fewer). */
+static const nnrp_pair_log *ev(const side *x, size_t n) {
+  static const nnrp_pair_log none;
+  const nnrp_pair_log *l = nnrp_pair_event(x->p, x->i, n);
+  return l ? l : &none;
+}
+
+/* What the pair met on the way: every write was taken whole, and a session
+ * that refused input (a negative recv) ended. */
+static void check_transfers(const nnrp_pair *p) {
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ_INT(p->consume_err[i], 0);
+    if (p->recv_err[i] < 0)
+      CHECK_EQ_INT(nnrp_session_get_state(p->side[i]), NNRP_STATE_CLOSED);
   }
-  return n;
 }
 
-/* Takes everything the session has queued (as a transport would). */
-static int collect(side *x) {
-  nnrp_iov iov[16];
-  size_t n = nnrp_session_pending_output(x->s, iov, 16);
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (x->out_len + iov[i].len > sizeof(x->out))
-      harness_die(__FILE__, __LINE__, "capture buffer full");
-    memcpy(x->out + x->out_len, iov[i].base, iov[i].len);
-    x->out_len += iov[i].len;
-    total += iov[i].len;
-  }
-  if (total != 0)
-    CHECK_EQ_INT(nnrp_session_output_consumed(x->s, total, g_now), 0);
-  return total != 0;
-}
-
-/* Feeds what `from` wrote and `to` has not consumed yet. */
-static int deliver(side *from, side *to) {
-  if (from->fed >= from->out_len)
-    return 0;
-  int64_t r = nnrp_session_recv(to->s, from->out + from->fed,
-                                from->out_len - from->fed, g_now);
-  if (r > 0)
-    from->fed += (size_t)r;
-  if (r < 0) /* a negative return means the session ended */
-    CHECK_EQ_INT(nnrp_session_get_state(to->s), NNRP_STATE_CLOSED);
-  int pulled = pull(to);
-  return r != 0 || pulled != 0; /* r < 0: closed now, discards the rest */
-}
-
-static void pump(side *c, side *s) {
+/* Moves bytes until nothing moves (nnrp_pair_pump() stops early at a recv
+ * error: the closed side's ERROR still has to go). */
+static void pump(nnrp_pair *p) {
   for (int i = 0; i < 1000; i++) {
-    int p = collect(c);
-    p |= collect(s);
-    p |= deliver(c, s);
-    p |= deliver(s, c);
-    p |= pull(c) != 0;
-    p |= pull(s) != 0;
-    if (!p)
+    if (nnrp_pair_pump(p) == 0) {
+      check_transfers(p);
       return;
+    }
   }
   harness_die(__FILE__, __LINE__, "pump does not settle");
 }
 
-/* Feeds raw bytes to one session (a hand-made peer). */
+/* Feeds raw bytes to one session (a hand-made peer) and pumps: what the
+ * session answers reaches its peer unless its output is cut. */
 static void inject(side *to, const uint8_t *b, size_t len) {
-  side fake;
-  memset(&fake, 0, sizeof(fake));
-  memcpy(fake.out, b, len);
-  fake.out_len = len;
-  for (int i = 0; i < 100 && deliver(&fake, to); i++)
-    ;
-  collect(to);
+  (void)nnrp_pair_inject(to->p, to->i, b, len);
+  pump(to->p);
 }
 
 static void settings_for(nnrp_session_settings *st, uint32_t flags,
@@ -123,37 +90,43 @@ static void settings_for(nnrp_session_settings *st, uint32_t flags,
   st->rand_seed = seed;
 }
 
-static void new_client(side *x, const nnrp_client_profile *cp, uint32_t flags) {
-  memset(x, 0, sizeof(*x));
-  nnrp_session_settings st;
-  settings_for(&st, flags, NNRP_TRANSPORT_TCP, 0x1234567u);
-  if (nnrp_session_client_new(&x->s, cp, &st, NULL) != 0)
-    harness_die(__FILE__, __LINE__, "client_new");
-}
-
-static void new_server(side *x, const nnrp_server_profile *sp,
-                       uint32_t transport) {
-  memset(x, 0, sizeof(*x));
-  nnrp_session_settings st;
-  settings_for(&st, 0, transport, 0xABCDEF01u);
-  if (nnrp_session_server_new(&x->s, sp, &st, NULL) != 0)
-    harness_die(__FILE__, __LINE__, "server_new");
-}
-
-static void del(side *x) {
-  nnrp_session_del(x->s);
-  x->s = NULL;
-}
-
-/* Default client/server pair, connected and pumped. */
-static void run_pair(side *c, const nnrp_client_profile *cp, uint32_t cflags,
-                     side *s, const nnrp_server_profile *sp,
+/* A pair at T0 (profiles NULL: the defaults). */
+static void new_pair(nnrp_pair *p, const nnrp_client_profile *cp,
+                     uint32_t cflags, const nnrp_server_profile *sp,
                      uint32_t transport) {
-  new_client(c, cp, cflags);
-  new_server(s, sp, transport);
-  g_now = T0;
-  CHECK_EQ_INT(nnrp_session_connect(c->s, g_now), 0);
-  pump(c, s);
+  nnrp_session_settings cs, ss;
+  settings_for(&cs, cflags, NNRP_TRANSPORT_TCP, 0x1234567u);
+  settings_for(&ss, 0, transport, 0xABCDEF01u);
+  if (nnrp_pair_init(p, cp, sp, &cs, &ss) != 0)
+    harness_die(__FILE__, __LINE__, "nnrp_pair_init");
+  p->now = T0;
+}
+
+/* A lone client: its output reaches nobody, the server stays idle. */
+static void new_client(nnrp_pair *p, side *x, const nnrp_client_profile *cp,
+                       uint32_t flags) {
+  new_pair(p, cp, flags, NULL, NNRP_TRANSPORT_TCP);
+  p->cut[CLI] = 1;
+  *x = side_of(p, CLI);
+}
+
+/* A lone server: its output reaches nobody, the client never connects. */
+static void new_server(nnrp_pair *p, side *x, const nnrp_server_profile *sp,
+                       uint32_t transport) {
+  new_pair(p, NULL, 0, sp, transport);
+  p->cut[SRV] = 1;
+  *x = side_of(p, SRV);
+}
+
+/* Client/server pair, connected and pumped. */
+static void run_pair(nnrp_pair *p, side *c, const nnrp_client_profile *cp,
+                     uint32_t cflags, side *s, const nnrp_server_profile *sp,
+                     uint32_t transport) {
+  new_pair(p, cp, cflags, sp, transport);
+  *c = side_of(p, CLI);
+  *s = side_of(p, SRV);
+  CHECK_EQ_INT(nnrp_session_connect(c->s, p->now), 0);
+  pump(p);
 }
 
 /* ---- packets ------------------------------------------------------------ */
@@ -163,29 +136,26 @@ static uint32_t rd32(const uint8_t *p) {
          (uint32_t)p[3] << 24;
 }
 
-static size_t packet_len(const uint8_t *p) {
-  return 40u + (size_t)rd32(p + 12) + rd32(p + 16);
-}
-
 static size_t packet_count(const side *x) {
-  size_t n = 0;
-  for (size_t off = 0; off + 40 <= x->out_len; off += packet_len(x->out + off))
-    n++;
-  return n;
+  return nnrp_pair_packet_count(x->p, x->i);
 }
 
 /* Decodes the idx-th packet x wrote (strict). */
 static int packet_at(const side *x, size_t idx, nnrp_packet *p) {
-  size_t off = 0;
-  for (size_t i = 0; i < idx && off + 40 <= x->out_len; i++)
-    off += packet_len(x->out + off);
-  if (!CHECK(off + 40 <= x->out_len))
+  const uint8_t *b;
+  size_t len;
+  if (!CHECK(nnrp_pair_packet(x->p, x->i, idx, &b, &len)))
     return 0;
   nnrp_wire_opts o;
   nnrp_wire_opts_default(&o);
   nnrp_fault f;
-  return CHECK_EQ_INT(
-      nnrp_packet_decode(p, x->out + off, packet_len(x->out + off), &o, &f), 0);
+  return CHECK_EQ_INT(nnrp_packet_decode(p, b, len, &o, &f), 0);
+}
+
+/* Every byte x wrote, in order. */
+static const uint8_t *written(const side *x, size_t *len) {
+  *len = x->p->tap_len[x->i];
+  return x->p->tap[x->i];
 }
 
 static size_t build(uint8_t *buf, size_t cap, const nnrp_header *h,
@@ -303,26 +273,26 @@ static void check_error(const side *x, size_t idx, uint32_t code, uint32_t sid,
 
 /* x is CLOSED, wants the transport closed, and its last event is CLOSED
  * with this library error. */
-static const evrec *check_closed(const side *x, int lib_err) {
+static const nnrp_pair_log *check_closed(const side *x, int lib_err) {
   CHECK_EQ_INT(nnrp_session_get_state(x->s), NNRP_STATE_CLOSED);
   CHECK_EQ_INT(nnrp_session_want_close(x->s), 1);
-  if (!CHECK(x->nev > 0))
+  if (!CHECK(nev(x) > 0))
     return NULL;
-  const evrec *e = &x->ev[x->nev - 1];
+  const nnrp_pair_log *e = ev(x, nev(x) - 1);
   CHECK_EQ_INT(e->type, NNRP_EV_CLOSED);
-  CHECK_EQ_INT(e->err.lib_err, lib_err);
+  CHECK_EQ_INT(e->lib_err, lib_err);
   return e;
 }
 
 /* The client received the server's fatal ERROR with this code. */
 static void check_peer_closed(const side *c, uint32_t code) {
-  const evrec *e = check_closed(c, NNRP_ERR_PEER_ERROR);
+  const nnrp_pair_log *e = check_closed(c, NNRP_ERR_PEER_ERROR);
   if (e == NULL)
     return;
-  CHECK_EQ_INT(e->err.local, 0);
-  CHECK_EQ_INT(e->err.error_code, code);
-  CHECK_EQ_INT(e->err.error_scope, NNRP_ERROR_SCOPE_CONNECTION);
-  CHECK_EQ_INT(e->err.is_fatal, 1);
+  CHECK_EQ_INT(e->local, 0);
+  CHECK_EQ_INT(e->error_code, code);
+  CHECK_EQ_INT(e->error_scope, NNRP_ERROR_SCOPE_CONNECTION);
+  CHECK_EQ_INT(e->is_fatal, 1);
 }
 
 /* A server failure seen from both sides of a real pair: one ERROR from the
@@ -330,10 +300,10 @@ static void check_peer_closed(const side *c, uint32_t code) {
 static void check_server_refused(side *c, side *s, int lib_err, uint32_t code) {
   CHECK_EQ_INT(packet_count(c), 1); /* the hello only */
   check_error(s, 0, code, 0, 0, 0, 0, 0);
-  const evrec *e = check_closed(s, lib_err);
+  const nnrp_pair_log *e = check_closed(s, lib_err);
   if (e) {
-    CHECK_EQ_INT(e->err.local, 1);
-    CHECK_EQ_INT(e->err.error_code, code);
+    CHECK_EQ_INT(e->local, 1);
+    CHECK_EQ_INT(e->error_code, code);
   }
   check_peer_closed(c, code);
   CHECK_EQ_U64(nnrp_session_id(s->s), 0);
@@ -377,17 +347,18 @@ TEST(handshake_defaults) {
   nnrp_server_profile sp;
   nnrp_client_profile_default(&cp);
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
 
   /* One event each, HANDSHAKE carrying the other side's hello. */
-  CHECK_EQ_INT(c.nev, 1);
-  CHECK_EQ_INT(c.ev[0].type, NNRP_EV_HANDSHAKE);
-  CHECK_EQ_INT(c.ev[0].msg, NNRP_MSG_SERVER_HELLO_ACK);
-  CHECK_EQ_U64(c.ev[0].received_at, T0);
-  CHECK_EQ_INT(s.nev, 1);
-  CHECK_EQ_INT(s.ev[0].type, NNRP_EV_HANDSHAKE);
-  CHECK_EQ_INT(s.ev[0].msg, NNRP_MSG_CLIENT_HELLO);
+  CHECK_EQ_INT(nev(&c), 1);
+  CHECK_EQ_INT(ev(&c, 0)->type, NNRP_EV_HANDSHAKE);
+  CHECK_EQ_INT(ev(&c, 0)->msg_type, NNRP_MSG_SERVER_HELLO_ACK);
+  CHECK_EQ_U64(ev(&c, 0)->received_at, T0);
+  CHECK_EQ_INT(nev(&s), 1);
+  CHECK_EQ_INT(ev(&s, 0)->type, NNRP_EV_HANDSHAKE);
+  CHECK_EQ_INT(ev(&s, 0)->msg_type, NNRP_MSG_CLIENT_HELLO);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_INT(nnrp_session_want_close(c.s), 0);
@@ -465,28 +436,30 @@ TEST(handshake_defaults) {
   CHECK_EQ_U64(c.s->max_in_flight, 1);
   CHECK_EQ_U64(c.s->last_rx, T0);
   CHECK(s.s->auth.len == 0 && s.s->auth.ptr == NULL);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 TEST(client_hello_matches_vector) {
   nnrp_client_profile cp;
   vector_profile(&cp);
+  nnrp_pair pair;
   side c;
-  new_client(&c, &cp, 0);
-  g_now = T0;
-  CHECK_EQ_INT(nnrp_session_connect(c.s, g_now), 0);
+  new_client(&pair, &c, &cp, 0);
+  CHECK_EQ_INT(nnrp_session_connect(c.s, pair.now), 0);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_NEGOTIATING);
   CHECK_EQ_U64(c.s->handshake_deadline, T0 + HS_TIMEOUT);
   CHECK_EQ_U64(nnrp_session_get_expiry(c.s), T0 + HS_TIMEOUT);
-  collect(&c);
+  pump(&pair);
   uint8_t *want;
   size_t n = vhex(VEC_HELLO, &want);
-  CHECK_EQ_U64(c.out_len, n);
-  CHECK_EQ_MEM(c.out, want, n);
-  CHECK_EQ_INT(c.nev, 0);
+  size_t len;
+  const uint8_t *out = written(&c, &len);
+  CHECK_EQ_U64(len, n);
+  if (len == n)
+    CHECK_EQ_MEM(out, want, n);
+  CHECK_EQ_INT(nev(&c), 0);
   free(want);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 /* Offsets (packet-relative) of the SERVER_HELLO_ACK cache fields. */
@@ -501,50 +474,52 @@ TEST(client_hello_matches_vector) {
 TEST(server_ack_matches_vector) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_QUIC);
-  g_now = T0;
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_QUIC);
   uint8_t *hello, *want;
   size_t hn = vhex(VEC_HELLO, &hello);
   size_t an = vhex(VEC_ACK, &want);
   inject(&s, hello, hn);
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_U64(nnrp_session_id(s.s), 1);
-  CHECK_EQ_U64(s.out_len, an);
+  size_t len;
+  const uint8_t *out = written(&s, &len);
+  CHECK_EQ_U64(len, an);
   /* The cache fields, named for the reader. */
   CHECK_EQ_U64(rd32(want + ACK_CACHE_OBJ), 7);
   CHECK_EQ_U64(rd32(want + ACK_CACHE_ENTRIES), 256);
   CHECK_EQ_U64(rd32(want + ACK_CACHE_BYTES), 8u << 20);
   CHECK_EQ_U64(rd32(want + ACK_SERVER_FLAGS), 1);
-  if (s.out_len == an)
-    CHECK_EQ_MEM(s.out, want, an);
-  CHECK_EQ_INT(s.nev, 1);
-  CHECK_EQ_INT(s.ev[0].type, NNRP_EV_HANDSHAKE);
+  if (len == an)
+    CHECK_EQ_MEM(out, want, an);
+  CHECK_EQ_INT(nev(&s), 1);
+  CHECK_EQ_INT(ev(&s, 0)->type, NNRP_EV_HANDSHAKE);
   CHECK(s.s->auth.len == 4 && memcmp(s.s->auth.ptr, "tok!", 4) == 0);
   CHECK(s.s->auth.ptr < hello || s.s->auth.ptr >= hello + hn); /* a copy */
   free(hello);
   free(want);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* The client adopts the vector ack as published (cache enabled). */
 TEST(client_adopts_vector_ack) {
   nnrp_client_profile cp;
   vector_profile(&cp);
+  nnrp_pair pair;
   side c;
-  new_client(&c, &cp, 0);
-  g_now = T0;
-  CHECK_EQ_INT(nnrp_session_connect(c.s, g_now), 0);
-  collect(&c);
+  new_client(&pair, &c, &cp, 0);
+  CHECK_EQ_INT(nnrp_session_connect(c.s, pair.now), 0);
+  pump(&pair);
   uint8_t *ack;
   size_t an = vhex(VEC_ACK, &ack);
-  g_now = T0 + 5 * NS;
+  pair.now = T0 + 5 * NS;
   inject(&c, ack, an);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_INT(packet_count(&c), 1); /* no ERROR */
-  CHECK_EQ_INT(c.nev, 1);
-  CHECK_EQ_INT(c.ev[0].type, NNRP_EV_HANDSHAKE);
-  CHECK_EQ_U64(c.ev[0].received_at, T0 + 5 * NS);
+  CHECK_EQ_INT(nev(&c), 1);
+  CHECK_EQ_INT(ev(&c, 0)->type, NNRP_EV_HANDSHAKE);
+  CHECK_EQ_U64(ev(&c, 0)->received_at, T0 + 5 * NS);
   CHECK_EQ_U64(nnrp_session_id(c.s), 1);
   CHECK_EQ_U64(c.s->wopts.payload_kinds, 1);
   CHECK_EQ_U64(c.s->wopts.cache_objects, 7); /* server_flags bit0 */
@@ -555,7 +530,7 @@ TEST(client_adopts_vector_ack) {
   CHECK_EQ_U64(c.s->last_rx, T0 + 5 * NS);
   CHECK_EQ_U64(nnrp_session_server_hello(c.s)->max_cache_entries, 256);
   free(ack);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 static const uint8_t ext_abc[] = {'a', 'b', 'c'};
@@ -581,8 +556,9 @@ TEST(extensions_answered) {
   nnrp_ext_entry sext = {0x8002, 0, {ext_vendor, 8}};
   sp.extra_ext = &sext;
   sp.extra_ext_count = 1;
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
 
@@ -636,16 +612,16 @@ TEST(extensions_answered) {
     CHECK_EQ_INT(x->loss_tolerance, NNRP_LOSS_TOLERANCE_LOW_LATENCY);
     CHECK_EQ_U64(x->wopts.payload_kinds, 3);
   }
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* The 0x0105 bitmap narrows the accepted kinds (§3.6). */
 TEST(payload_caps_ext_intersects) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   nnrp_meta m;
   default_hello(&m.client_hello);
   m.client_hello.supported_payload_kind_bitmap = 0x3;
@@ -655,7 +631,6 @@ TEST(payload_caps_ext_intersects) {
   x.payload_caps.payload_kind_bitmap = 0x1;
   uint8_t buf[256];
   size_t n = hello_bytes(buf, sizeof(buf), &m, &x);
-  g_now = T0;
   inject(&s, buf, n);
   nnrp_packet p;
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
@@ -667,10 +642,10 @@ TEST(payload_caps_ext_intersects) {
     CHECK_EQ_U64(p.hdr.trace_id, TRACE);
   }
   CHECK_EQ_U64(s.s->wopts.payload_kinds, 1);
-  del(&s);
+  nnrp_pair_free(&pair);
 
   /* Empty after the 0x0105 intersection: no common payload kind. */
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   default_hello(&m.client_hello);
   m.client_hello.supported_payload_kind_bitmap = 0x2;
   n = hello_bytes(buf, sizeof(buf), &m, &x);
@@ -678,7 +653,7 @@ TEST(payload_caps_ext_intersects) {
   check_error(&s, 0, NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY, 0, 0, 0, ROUTE,
               TRACE);
   check_closed(&s, NNRP_ERR_UNSUPPORTED_CAPABILITY);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* §3.6 field by field: every bitmap is client ∩ server, the preferences
@@ -696,8 +671,9 @@ TEST(server_negotiates_fixed_fields) {
   sp.max_concurrent_frames = 0;
   sp.max_body_bytes = 1u << 20;
   sp.token_ttl_ms = 5000;
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   nnrp_meta m;
   nnrp_client_hello *c = &m.client_hello;
   default_hello(c);
@@ -715,7 +691,6 @@ TEST(server_negotiates_fixed_fields) {
   c->quality_tier = 360;
   c->degrade_policy = 9;
   uint8_t buf[256];
-  g_now = T0;
   inject(&s, buf, hello_bytes(buf, sizeof(buf), &m, NULL));
   nnrp_packet p;
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
@@ -744,14 +719,14 @@ TEST(server_negotiates_fixed_fields) {
   }
   CHECK_EQ_U64(s.s->wopts.payload_kinds, 0x5);
   CHECK_EQ_U64(s.s->reader.opts.payload_kinds, 0x5);
-  del(&s);
+  nnrp_pair_free(&pair);
   /* No common digest: 0 (may be 0, D5). */
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   c->cache_digest_bitmap = 0x2;
   inject(&s, buf, hello_bytes(buf, sizeof(buf), &m, NULL));
   if (packet_at(&s, 0, &p))
     CHECK_EQ_U64(p.m.server_hello_ack.cache_digest_bitmap, 0);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* ---- server failures (§3.3 steps 4-9, §3.9) ----------------------------- */
@@ -761,23 +736,23 @@ static void refuse_hello(const nnrp_client_hello *c, int lib_err, uint32_t code,
                          const char *field) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   nnrp_meta m;
   m.client_hello = *c;
   uint8_t buf[256];
   size_t n = hello_bytes(buf, sizeof(buf), &m, NULL);
-  g_now = T0;
   inject(&s, buf, n);
   check_error(&s, 0, code, 0, 0, 0, ROUTE, TRACE);
-  const evrec *e = check_closed(&s, lib_err);
+  const nnrp_pair_log *e = check_closed(&s, lib_err);
   if (e)
-    CHECK_EQ_INT(e->err.error_code, code);
+    CHECK_EQ_INT(e->error_code, code);
   nnrp_fault f;
   CHECK_EQ_INT(nnrp_session_last_error(s.s, &f), lib_err);
   if (field)
     CHECK_EQ_STR(f.field, field);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 TEST(server_refuses_version_window) {
@@ -809,15 +784,15 @@ TEST(server_refuses_no_common_profile) {
   nnrp_client_profile_default(&cp);
   nnrp_server_profile_default(&sp);
   cp.profile_bitmap = 0x4; /* server: 0x3 */
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   check_server_refused(&c, &s, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                        NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY);
   nnrp_fault f;
   nnrp_session_last_error(s.s, &f);
   CHECK_EQ_STR(f.field, "supported_profile_bitmap");
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 TEST(server_refuses_no_common_payload_kind) {
@@ -827,15 +802,15 @@ TEST(server_refuses_no_common_payload_kind) {
   nnrp_server_profile_default(&sp);
   cp.payload_kinds = NNRP_PAYLOAD_KIND_TOKEN_CHUNK;
   sp.payload_kinds = NNRP_PAYLOAD_KIND_TENSOR;
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   check_server_refused(&c, &s, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                        NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY);
   nnrp_fault f;
   nnrp_session_last_error(s.s, &f);
   CHECK_EQ_STR(f.field, "supported_payload_kind_bitmap");
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 TEST(server_refuses_unknown_critical_extension) {
@@ -847,18 +822,19 @@ TEST(server_refuses_unknown_critical_extension) {
   nnrp_ext_entry e = {0x4001, NNRP_EXT_FLAG_CRITICAL, {payload, 8}};
   cp.extra_ext = &e;
   cp.extra_ext_count = 1;
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   check_server_refused(&c, &s, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                        NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 TEST(server_refuses_forced_transport_mismatch) {
   nnrp_client_profile cp;
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side c, s;
   static const struct {
     uint8_t policy;
@@ -874,7 +850,7 @@ TEST(server_refuses_forced_transport_mismatch) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     nnrp_client_profile_default(&cp);
     cp.transport_policy = cases[i].policy;
-    run_pair(&c, &cp, 0, &s, &sp, cases[i].server_transport);
+    run_pair(&pair, &c, &cp, 0, &s, &sp, cases[i].server_transport);
     if (!cases[i].ok) {
       check_server_refused(&c, &s, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                            NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY);
@@ -892,8 +868,7 @@ TEST(server_refuses_forced_transport_mismatch) {
         CHECK_EQ_U64(t->transport_id, cases[i].server_transport);
       }
     }
-    del(&c);
-    del(&s);
+    nnrp_pair_free(&pair);
   }
 }
 
@@ -916,6 +891,7 @@ TEST(server_auth_validator) {
   nnrp_client_profile cp;
   nnrp_server_profile sp;
   auth_seen seen;
+  nnrp_pair pair;
   side c, s;
   const char *tokens[] = {"bad!", "good"};
   for (int i = 0; i < 2; i++) {
@@ -926,7 +902,7 @@ TEST(server_auth_validator) {
     cp.auth_block.len = 4;
     sp.auth_validator = validate_good;
     sp.auth_user = &seen;
-    run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+    run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
     CHECK_EQ_INT(seen.calls, 1);
     CHECK(seen.len == 4 && memcmp(seen.bytes, tokens[i], 4) == 0);
     if (i == 0) {
@@ -937,8 +913,7 @@ TEST(server_auth_validator) {
       CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
       CHECK(s.s->auth.len == 4 && memcmp(s.s->auth.ptr, "good", 4) == 0);
     }
-    del(&c);
-    del(&s);
+    nnrp_pair_free(&pair);
   }
 }
 
@@ -960,26 +935,25 @@ TEST(server_session_id_assignment) {
   nnrp_server_profile_default(&sp);
   sp.id_in_use = id_taken;
   sp.id_user = &t;
+  nnrp_pair pair;
   side c, s;
   /* Requested and free: granted. */
   cp.requested_session_id = 78;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   CHECK_EQ_U64(nnrp_session_id(s.s), 78);
   CHECK_EQ_U64(nnrp_session_id(c.s), 78);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
   /* Requested but in use: a fresh random id, adopted by the client. */
   cp.requested_session_id = 77;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   uint32_t got = nnrp_session_id(s.s);
   CHECK(got != 0 && got != 77);
   CHECK_EQ_U64(nnrp_session_id(c.s), got);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
   /* Requested 0 (hand-made hello): a random non-zero id. */
   nnrp_server_profile_default(&sp);
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   nnrp_meta m;
   default_hello(&m.client_hello);
   m.client_hello.requested_session_id = 0;
@@ -987,24 +961,24 @@ TEST(server_session_id_assignment) {
   inject(&s, buf, hello_bytes(buf, sizeof(buf), &m, NULL));
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
   CHECK(nnrp_session_id(s.s) != 0);
-  del(&s);
+  nnrp_pair_free(&pair);
   /* Every id in use: SERVER_BUSY (CONNECTION, fatal). */
   sp.id_in_use = id_taken;
   sp.id_user = &t;
   t.all = 1;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   check_server_refused(&c, &s, NNRP_ERR_SERVER_BUSY,
                        NNRP_ERROR_CODE_SERVER_BUSY);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* §3.3 step 2: only hello, probe, migrate and PING may come first. */
 TEST(server_first_packet_not_allowed) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   nnrp_header h;
   nnrp_header_init(&h, NNRP_MSG_FRAME_SUBMIT);
   h.session_id = 5;
@@ -1015,13 +989,12 @@ TEST(server_first_packet_not_allowed) {
   uint8_t buf[40 + 72];
   memset(buf, 0, sizeof(buf));
   nnrp_header_encode(&h, buf);
-  g_now = T0;
   inject(&s, buf, sizeof(buf));
   check_error(&s, 0, NNRP_ERROR_CODE_INVALID_STATE, 5, 1, 2, 3, 4);
-  const evrec *e = check_closed(&s, NNRP_ERR_HANDSHAKE_ORDER);
+  const nnrp_pair_log *e = check_closed(&s, NNRP_ERR_HANDSHAKE_ORDER);
   if (e)
-    CHECK_EQ_INT(e->err.error_code, NNRP_ERROR_CODE_INVALID_STATE);
-  del(&s);
+    CHECK_EQ_INT(e->error_code, NNRP_ERROR_CODE_INVALID_STATE);
+  nnrp_pair_free(&pair);
 }
 
 TEST(server_second_client_hello_fatal) {
@@ -1029,11 +1002,12 @@ TEST(server_second_client_hello_fatal) {
   nnrp_server_profile sp;
   nnrp_client_profile_default(&cp);
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_ACTIVE);
   /* The client API refuses a second hello... */
-  CHECK_EQ_INT(nnrp_session_connect(c.s, g_now), NNRP_ERR_INVALID_STATE);
+  CHECK_EQ_INT(nnrp_session_connect(c.s, pair.now), NNRP_ERR_INVALID_STATE);
   /* ...a peer that sends one anyway ends the connection. */
   nnrp_meta m;
   default_hello(&m.client_hello);
@@ -1041,11 +1015,10 @@ TEST(server_second_client_hello_fatal) {
   inject(&s, buf, hello_bytes(buf, sizeof(buf), &m, NULL));
   check_error(&s, 1, NNRP_ERROR_CODE_INVALID_STATE, 0, 0, 0, ROUTE, TRACE);
   check_closed(&s, NNRP_ERR_HANDSHAKE_ORDER);
-  pump(&c, &s); /* the ERROR reaches the client */
+  /* inject() pumped: the ERROR reached the client. */
   check_peer_closed(&c, NNRP_ERROR_CODE_INVALID_STATE);
   CHECK_EQ_INT(packet_count(&c), 1); /* never an ERROR for an ERROR */
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* §3.3 step 1: no first packet within handshake_timeout: close, no ERROR.
@@ -1053,12 +1026,12 @@ TEST(server_second_client_hello_fatal) {
 TEST(server_handshake_timeout) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
-  g_now = T0;
-  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, g_now), 0); /* arms */
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
+  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, pair.now), 0); /* arms */
   CHECK_EQ_U64(nnrp_session_get_expiry(s.s), T0 + HS_TIMEOUT);
-  g_now = T0 + 5 * NS;
+  pair.now = T0 + 5 * NS;
   nnrp_header h;
   nnrp_header_init(&h, NNRP_MSG_PING);
   uint8_t ping[40];
@@ -1067,43 +1040,36 @@ TEST(server_handshake_timeout) {
   CHECK_EQ_INT(packet_count(&s), 1); /* PONG */
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_INIT);
   CHECK_EQ_U64(nnrp_session_get_expiry(s.s), T0 + HS_TIMEOUT);
-  g_now = T0 + HS_TIMEOUT - 1;
-  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, g_now), 0);
+  pair.now = T0 + HS_TIMEOUT - 1;
+  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, pair.now), 0);
   CHECK_EQ_INT(nnrp_session_get_state(s.s), NNRP_STATE_INIT);
-  g_now = T0 + HS_TIMEOUT;
-  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, g_now), 0);
-  collect(&s);
-  pull(&s);
+  pair.now = T0 + HS_TIMEOUT;
+  CHECK_EQ_INT(nnrp_session_handle_expiry(s.s, pair.now), 0);
+  pump(&pair);
   CHECK_EQ_INT(packet_count(&s), 1); /* no ERROR */
   check_closed(&s, NNRP_ERR_TIMEOUT);
   CHECK_EQ_U64(nnrp_session_get_expiry(s.s), UINT64_MAX);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* ---- client failures (§3.8) -------------------------------------------- */
 
 /* A strict (or lenient) client that sent its hello and waits. */
-static void waiting_client(side *c, uint32_t flags,
+static void waiting_client(nnrp_pair *p, side *c, uint32_t flags,
                            const nnrp_client_profile *cp) {
-  nnrp_client_profile def;
-  if (cp == NULL) {
-    nnrp_client_profile_default(&def);
-    cp = &def;
-  }
-  new_client(c, cp, flags);
-  g_now = T0;
-  CHECK_EQ_INT(nnrp_session_connect(c->s, g_now), 0);
-  collect(c);
+  new_client(p, c, cp, flags);
+  CHECK_EQ_INT(nnrp_session_connect(c->s, p->now), 0);
+  pump(p);
 }
 
 /* The client refused the ack with an ERROR of this code. */
 static void check_client_refused(side *c, int lib_err, uint32_t code,
                                  uint32_t ack_sid, const char *field) {
   check_error(c, 1, code, ack_sid, 0, 0, ACK_ROUTE, ACK_TRACE);
-  const evrec *e = check_closed(c, lib_err);
+  const nnrp_pair_log *e = check_closed(c, lib_err);
   if (e) {
-    CHECK_EQ_INT(e->err.local, 1);
-    CHECK_EQ_INT(e->err.error_code, code);
+    CHECK_EQ_INT(e->local, 1);
+    CHECK_EQ_INT(e->error_code, code);
   }
   nnrp_fault f;
   CHECK_EQ_INT(nnrp_session_last_error(c->s, &f), lib_err);
@@ -1119,8 +1085,9 @@ TEST(client_strict_subset_violation) {
       "accepted_dtype_bitmap",   "accepted_layout_bitmap",
       "cache_digest_bitmap",     "cache_object_bitmap"};
   for (size_t i = 0; i < 8; i++) {
+    nnrp_pair pair;
     side c;
-    waiting_client(&c, 0, NULL);
+    waiting_client(&pair, &c, 0, NULL);
     nnrp_server_hello_ack a;
     ack_for(c.s, &a, 42);
     uint32_t *bm[] = {
@@ -1133,28 +1100,30 @@ TEST(client_strict_subset_violation) {
     inject(&c, buf, ack_bytes(buf, sizeof(buf), &a, NULL));
     check_client_refused(&c, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                          NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY, 42, fields[i]);
-    del(&c);
+    nnrp_pair_free(&pair);
   }
   /* A cache-less client offered no object kinds: any is a violation. */
   nnrp_client_profile cp;
   nnrp_client_profile_default(&cp);
   cp.enable_cache = 0;
+  nnrp_pair pair;
   side c;
-  waiting_client(&c, 0, &cp);
+  waiting_client(&pair, &c, 0, &cp);
   uint8_t *ack;
   size_t an = vhex(VEC_ACK, &ack);
   inject(&c, ack, an);
   check_error(&c, 1, NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY, 1, 0, 0, 0, 0);
   check_closed(&c, NNRP_ERR_UNSUPPORTED_CAPABILITY);
   free(ack);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 /* Lenient (nnrp-py 1.0.0rc2 servers): over-wide bitmaps are intersected,
  * an opaque model-name body is kept. */
 TEST(client_lenient_intersects) {
+  nnrp_pair pair;
   side c;
-  waiting_client(&c, NNRP_SESSION_LENIENT, NULL);
+  waiting_client(&pair, &c, NNRP_SESSION_LENIENT, NULL);
   nnrp_server_hello_ack a;
   ack_for(c.s, &a, 42);
   a.accepted_payload_kind_bitmap = 0x7F;
@@ -1170,8 +1139,8 @@ TEST(client_lenient_intersects) {
   inject(&c, buf, ack_bytes(buf, sizeof(buf), &a, &b));
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
   CHECK_EQ_INT(packet_count(&c), 1);
-  CHECK_EQ_INT(c.nev, 1);
-  CHECK_EQ_INT(c.ev[0].type, NNRP_EV_HANDSHAKE);
+  CHECK_EQ_INT(nev(&c), 1);
+  CHECK_EQ_INT(ev(&c, 0)->type, NNRP_EV_HANDSHAKE);
   const nnrp_server_hello_ack *got = nnrp_session_server_hello(c.s);
   if (CHECK(got != NULL)) {
     CHECK_EQ_U64(got->accepted_payload_kind_bitmap, 1);
@@ -1186,45 +1155,47 @@ TEST(client_lenient_intersects) {
   CHECK_EQ_U64(c.s->max_in_flight, 4);
   CHECK_EQ_U64(nnrp_session_id(c.s), 42);
   CHECK_EQ_INT(c.s->loss_tolerance, NNRP_LOSS_TOLERANCE_BEST_EFFORT);
-  del(&c);
+  nnrp_pair_free(&pair);
 
   /* Lenient, but nothing left in common: refused (§3.9). */
-  waiting_client(&c, NNRP_SESSION_LENIENT, NULL);
+  waiting_client(&pair, &c, NNRP_SESSION_LENIENT, NULL);
   ack_for(c.s, &a, 42);
   a.accepted_profile_bitmap = 0x2; /* client offered 0x1 */
   inject(&c, buf, ack_bytes(buf, sizeof(buf), &a, NULL));
   check_client_refused(&c, NNRP_ERR_UNSUPPORTED_CAPABILITY,
                        NNRP_ERROR_CODE_UNSUPPORTED_CAPABILITY, 42,
                        "accepted_profile_bitmap");
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 /* §3.8 step 6: closed without ERROR, reported as AUTH_FAILED. */
 TEST(client_auth_status_refused) {
+  nnrp_pair pair;
   side c;
-  waiting_client(&c, 0, NULL);
+  waiting_client(&pair, &c, 0, NULL);
   nnrp_server_hello_ack a;
   ack_for(c.s, &a, 42);
   a.auth_status = 1;
   uint8_t buf[256];
   inject(&c, buf, ack_bytes(buf, sizeof(buf), &a, NULL));
   CHECK_EQ_INT(packet_count(&c), 1); /* the hello only: no ERROR */
-  const evrec *e = check_closed(&c, NNRP_ERR_AUTH_FAILED);
+  const nnrp_pair_log *e = check_closed(&c, NNRP_ERR_AUTH_FAILED);
   if (e) {
-    CHECK_EQ_INT(e->err.local, 1);
-    CHECK_EQ_INT(e->err.error_code, NNRP_ERROR_CODE_AUTH_FAILED);
-    CHECK_EQ_INT(e->err.error_scope, NNRP_ERROR_SCOPE_CONNECTION);
-    CHECK_EQ_INT(e->err.is_fatal, 1);
+    CHECK_EQ_INT(e->local, 1);
+    CHECK_EQ_INT(e->error_code, NNRP_ERROR_CODE_AUTH_FAILED);
+    CHECK_EQ_INT(e->error_scope, NNRP_ERROR_SCOPE_CONNECTION);
+    CHECK_EQ_INT(e->is_fatal, 1);
   }
   CHECK_EQ_U64(nnrp_session_id(c.s), 0);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 TEST(client_refuses_version) {
   /* Outside the window the client offered (simulated: the client offered
    * only wire format 1). */
+  nnrp_pair pair;
   side c;
-  waiting_client(&c, 0, NULL);
+  waiting_client(&pair, &c, 0, NULL);
   c.s->hello.supported_wire_format_bitmap = 0x0002;
   nnrp_server_hello_ack a;
   ack_for(c.s, &a, 42);
@@ -1233,61 +1204,62 @@ TEST(client_refuses_version) {
   check_client_refused(&c, NNRP_ERR_UNSUPPORTED_VERSION,
                        NNRP_ERROR_CODE_UNSUPPORTED_VERSION, 42,
                        "selected_wire_format");
-  del(&c);
+  nnrp_pair_free(&pair);
   /* selected_version_major 2 (refused by the wire layer first). */
-  waiting_client(&c, 0, NULL);
+  waiting_client(&pair, &c, 0, NULL);
   ack_for(c.s, &a, 42);
   a.selected_version_major = 2;
   inject(&c, buf, ack_bytes(buf, sizeof(buf), &a, NULL));
   check_client_refused(&c, NNRP_ERR_UNSUPPORTED_VERSION,
                        NNRP_ERROR_CODE_UNSUPPORTED_VERSION, 42, NULL);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 /* §3.8 step 3: no ack within handshake_timeout: close, no ERROR. */
 TEST(client_handshake_timeout) {
+  nnrp_pair pair;
   side c;
-  waiting_client(&c, 0, NULL);
+  waiting_client(&pair, &c, 0, NULL);
   CHECK_EQ_U64(nnrp_session_get_expiry(c.s), T0 + HS_TIMEOUT);
-  g_now = T0 + HS_TIMEOUT - 1;
-  CHECK_EQ_INT(nnrp_session_handle_expiry(c.s, g_now), 0);
+  pair.now = T0 + HS_TIMEOUT - 1;
+  CHECK_EQ_INT(nnrp_session_handle_expiry(c.s, pair.now), 0);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_NEGOTIATING);
-  g_now = T0 + HS_TIMEOUT;
-  CHECK_EQ_INT(nnrp_session_handle_expiry(c.s, g_now), 0);
-  collect(&c);
-  pull(&c);
+  pair.now = T0 + HS_TIMEOUT;
+  CHECK_EQ_INT(nnrp_session_handle_expiry(c.s, pair.now), 0);
+  pump(&pair);
   CHECK_EQ_INT(packet_count(&c), 1); /* the hello only */
   check_closed(&c, NNRP_ERR_TIMEOUT);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 TEST(connect_misuse) {
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
+  nnrp_pair pair;
   side s, c;
-  new_server(&s, &sp, NNRP_TRANSPORT_TCP);
+  new_server(&pair, &s, &sp, NNRP_TRANSPORT_TCP);
   CHECK_EQ_INT(nnrp_session_connect(s.s, T0), NNRP_ERR_INVALID_STATE);
   CHECK_EQ_U64(nnrp_session_output_bytes(s.s), 0);
-  del(&s);
-  waiting_client(&c, 0, NULL);
+  nnrp_pair_free(&pair);
+  waiting_client(&pair, &c, 0, NULL);
   CHECK_EQ_INT(nnrp_session_connect(c.s, T0), NNRP_ERR_INVALID_STATE);
   CHECK_EQ_INT(packet_count(&c), 1);
-  del(&c);
+  nnrp_pair_free(&pair);
   /* A forced binding contradicted by the preferred id (§11.1). */
   nnrp_client_profile cp;
   nnrp_client_profile_default(&cp);
   cp.transport_policy = NNRP_TRANSPORT_POLICY_FORCE_QUIC;
   cp.preferred_transport_id = NNRP_TRANSPORT_TCP;
-  new_client(&c, &cp, 0);
+  new_client(&pair, &c, &cp, 0);
   CHECK_EQ_INT(nnrp_session_connect(c.s, T0), NNRP_ERR_INVALID_ARGUMENT);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_INIT);
   CHECK_EQ_U64(nnrp_session_output_bytes(c.s), 0);
-  del(&c);
+  nnrp_pair_free(&pair);
   cp.transport_policy = NNRP_TRANSPORT_POLICY_PREFER_QUIC;
   cp.preferred_transport_id = 3;
-  new_client(&c, &cp, 0);
+  new_client(&pair, &c, &cp, 0);
   CHECK_EQ_INT(nnrp_session_connect(c.s, T0), NNRP_ERR_INVALID_ARGUMENT);
-  del(&c);
+  nnrp_pair_free(&pair);
 }
 
 /* Cache disabled on the client: zero cache fields (§3.2); max_views 0
@@ -1299,8 +1271,9 @@ TEST(client_cache_disabled_and_lanes) {
   nnrp_server_profile_default(&sp);
   cp.enable_cache = 0;
   cp.max_views = 0;
+  nnrp_pair pair;
   side c, s;
-  run_pair(&c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
+  run_pair(&pair, &c, &cp, 0, &s, &sp, NNRP_TRANSPORT_TCP);
   CHECK_EQ_INT(nnrp_session_get_state(c.s), NNRP_STATE_ACTIVE);
   nnrp_packet p;
   if (packet_at(&c, 0, &p)) {
@@ -1312,8 +1285,7 @@ TEST(client_cache_disabled_and_lanes) {
   }
   CHECK_EQ_INT(c.s->ack.max_lane_count, 1);
   CHECK_EQ_U64(c.s->wopts.cache_objects, 0);
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
 }
 
 /* ---- allocation failures ------------------------------------------------ */
@@ -1357,36 +1329,34 @@ static int failing_run(long n, int server_fails) {
   sp.model_name.ptr = (const uint8_t *)"m";
   sp.model_name.len = 1;
   nnrp_session_settings st;
-  side c, s;
-  memset(&c, 0, sizeof(c));
-  memset(&s, 0, sizeof(s));
   settings_for(&st, 0, NNRP_TRANSPORT_TCP, 7);
-  int rc = nnrp_session_client_new(&c.s, &cp, &st, server_fails ? NULL : &mem);
-  if (rc == 0)
-    rc = nnrp_session_server_new(&s.s, &sp, &st, server_fails ? &mem : NULL);
+  nnrp_pair pair;
+  int rc =
+      nnrp_pair_init_mem(&pair, &cp, &sp, &st, &st, server_fails ? NULL : &mem,
+                         server_fails ? &mem : NULL);
   if (rc != 0) {
     CHECK_EQ_INT(rc, NNRP_ERR_NOMEM);
-    del(&c);
+    nnrp_pair_free(&pair);
     return 1;
   }
-  g_now = T0;
-  rc = nnrp_session_connect(c.s, g_now);
+  pair.now = T0;
+  side c = side_of(&pair, CLI), s = side_of(&pair, SRV);
+  rc = nnrp_session_connect(c.s, pair.now);
   if (rc == 0)
-    pump(&c, &s);
+    pump(&pair);
   else
     CHECK_EQ_INT(rc, NNRP_ERR_NOMEM);
   side *f = server_fails ? &s : &c;
   side *o = server_fails ? &c : &s;
   if (nnrp_session_get_state(f->s) == NNRP_STATE_ACTIVE) {
     CHECK_EQ_INT(nnrp_session_get_state(o->s), NNRP_STATE_ACTIVE);
-    CHECK(f->nev >= 1 && f->ev[0].type == NNRP_EV_HANDSHAKE);
+    CHECK(nev(f) >= 1 && ev(f, 0)->type == NNRP_EV_HANDSHAKE);
   } else if (rc == 0) {
     CHECK_EQ_INT(nnrp_session_get_state(f->s), NNRP_STATE_CLOSED);
     CHECK_EQ_INT(nnrp_session_want_close(f->s), 1);
     CHECK(nnrp_session_get_state(o->s) != NNRP_STATE_ACTIVE);
   }
-  del(&c);
-  del(&s);
+  nnrp_pair_free(&pair);
   return fm.failed;
 }
 

@@ -13,6 +13,14 @@ int nnrp_pair_init(nnrp_pair *p, const nnrp_client_profile *cp,
                    const nnrp_server_profile *sp,
                    const nnrp_session_settings *cs,
                    const nnrp_session_settings *ss) {
+  return nnrp_pair_init_mem(p, cp, sp, cs, ss, NULL, NULL);
+}
+
+int nnrp_pair_init_mem(nnrp_pair *p, const nnrp_client_profile *cp,
+                       const nnrp_server_profile *sp,
+                       const nnrp_session_settings *cs,
+                       const nnrp_session_settings *ss, const nnrp_mem *cmem,
+                       const nnrp_mem *smem) {
   memset(p, 0, sizeof(*p));
   p->now = NS_PER_S;
   nnrp_client_profile cdef;
@@ -28,9 +36,9 @@ int nnrp_pair_init(nnrp_pair *p, const nnrp_client_profile *cp,
   p->log = calloc(NNRP_PAIR_LOG_MAX, sizeof(*p->log));
   if (p->log == NULL)
     return NNRP_ERR_NOMEM;
-  int rc = nnrp_session_client_new(&p->side[0], cp, cs, NULL);
+  int rc = nnrp_session_client_new(&p->side[0], cp, cs, cmem);
   if (rc == 0)
-    rc = nnrp_session_server_new(&p->side[1], sp, ss, NULL);
+    rc = nnrp_session_server_new(&p->side[1], sp, ss, smem);
   return rc;
 }
 
@@ -55,6 +63,9 @@ static void record(nnrp_pair *p, int side, const nnrp_event *ev) {
   l->error_code = ev->error.error_code;
   l->error_scope = ev->error.error_scope;
   l->lib_err = ev->error.lib_err;
+  l->is_fatal = ev->error.is_fatal;
+  l->local = ev->error.local;
+  l->received_at = ev->received_at;
 }
 
 static void drain_events(nnrp_pair *p, int side) {
@@ -91,6 +102,7 @@ static int64_t feed(nnrp_pair *p, int side, const uint8_t *b, size_t n) {
       len = p->chunk;
     int64_t rc = nnrp_session_recv(p->side[side], b + used, len, p->now);
     if (rc < 0) {
+      p->recv_err[side] = rc;
       drain_events(p, side);
       return rc;
     }
@@ -119,7 +131,9 @@ static int64_t move(nnrp_pair *p, int from) {
     memcpy(buf + off, iov[i].base, iov[i].len);
     off += iov[i].len;
   }
-  (void)nnrp_session_output_consumed(p->side[from], total, p->now);
+  int crc = nnrp_session_output_consumed(p->side[from], total, p->now);
+  if (crc != 0 && p->consume_err[from] == 0)
+    p->consume_err[from] = crc;
   drain_events(p, from); /* SENT events */
   tap_append(p, from, buf, total);
   int64_t rc = (int64_t)total;
@@ -187,24 +201,60 @@ size_t nnrp_pair_count(const nnrp_pair *p, int side, nnrp_event_type type,
   return n;
 }
 
-/* Walks the tap of a side packet by packet with the header decoder. */
+size_t nnrp_pair_events(const nnrp_pair *p, int side) {
+  size_t n = 0;
+  for (size_t i = 0; i < p->nlog; i++)
+    if (p->log[i].side == side)
+      n++;
+  return n;
+}
+
+const nnrp_pair_log *nnrp_pair_event(const nnrp_pair *p, int side, size_t n) {
+  for (size_t i = 0; i < p->nlog; i++)
+    if (p->log[i].side == side && n-- == 0)
+      return &p->log[i];
+  return NULL;
+}
+
+static void lenient_opts(nnrp_wire_opts *o) {
+  nnrp_wire_opts_default(o);
+  o->flags = NNRP_WIRE_LENIENT;
+}
+
+/* Walks the tap of a side packet by packet with the (lenient) header
+ * decoder: the whole packet at *off, whose header goes to *h; advances
+ * *off. Returns 0 at the end, at a partial packet or at bytes that do not
+ * decode. */
+static int tap_next(const nnrp_pair *p, int side, size_t *off, nnrp_header *h,
+                    const uint8_t **bytes, size_t *total) {
+  const uint8_t *b = p->tap[side];
+  size_t len = p->tap_len[side];
+  if (*off + NNRP_HEADER_LEN > len)
+    return 0;
+  nnrp_wire_opts o;
+  lenient_opts(&o);
+  if (nnrp_header_decode(h, b + *off, len - *off, &o, NULL) != 0)
+    return 0;
+  size_t n = NNRP_HEADER_LEN + (size_t)h->meta_len + h->body_len;
+  if (*off + n > len)
+    return 0;
+  *bytes = b + *off;
+  *total = n;
+  *off += n;
+  return 1;
+}
+
 int nnrp_pair_sent(nnrp_pair *p, int from_side, uint8_t msg_type, size_t n,
                    nnrp_packet *out) {
-  const uint8_t *b = p->tap[from_side];
-  size_t len = p->tap_len[from_side], off = 0, seen = 0;
-  nnrp_wire_opts o;
-  nnrp_wire_opts_default(&o);
-  o.flags = NNRP_WIRE_LENIENT;
-  while (off + NNRP_HEADER_LEN <= len) {
-    nnrp_header h;
-    if (nnrp_header_decode(&h, b + off, len - off, &o, NULL) != 0)
-      return 0;
-    size_t total = NNRP_HEADER_LEN + (size_t)h.meta_len + h.body_len;
-    if (off + total > len)
-      return 0;
-    if (h.msg_type == msg_type && seen++ == n)
-      return nnrp_packet_decode(out, b + off, total, &o, NULL) == 0;
-    off += total;
+  size_t off = 0, seen = 0, total;
+  nnrp_header h;
+  const uint8_t *b;
+  while (tap_next(p, from_side, &off, &h, &b, &total)) {
+    if (h.msg_type == msg_type && seen++ == n) {
+      nnrp_wire_opts o;
+      lenient_opts(&o);
+      return nnrp_packet_decode(out, b, total, &o, NULL) == 0;
+    }
   }
   return 0;
 }
@@ -213,6 +263,30 @@ size_t nnrp_pair_sent_count(nnrp_pair *p, int from_side, uint8_t msg_type) {
   size_t n = 0;
   nnrp_packet pk;
   while (nnrp_pair_sent(p, from_side, msg_type, n, &pk))
+    n++;
+  return n;
+}
+
+int nnrp_pair_packet(const nnrp_pair *p, int from_side, size_t n,
+                     const uint8_t **bytes, size_t *len) {
+  size_t off = 0, total;
+  nnrp_header h;
+  const uint8_t *b;
+  for (size_t seen = 0; tap_next(p, from_side, &off, &h, &b, &total); seen++) {
+    if (seen == n) {
+      *bytes = b;
+      *len = total;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+size_t nnrp_pair_packet_count(const nnrp_pair *p, int from_side) {
+  size_t off = 0, n = 0, len;
+  nnrp_header h;
+  const uint8_t *b;
+  while (tap_next(p, from_side, &off, &h, &b, &len))
     n++;
   return n;
 }
