@@ -7,41 +7,23 @@
  * their runtime, truncation inside a packet read whole, and session timers
  * whose expiry moves (keepalive answered, a silent peer detected).
  */
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nnrp/nnrp_runtime.h>
 
 #include "harness.h"
+#include "runtime_check.h"
 
 /* ---- helpers --------------------------------------------------------------
  */
-
-static int open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
 
 /* A frame with one tile of `len` bytes derived from `seed`. */
 typedef struct frame {
   uint8_t *tile;
   size_t len;
-  nnrp_bytes tiles[1];
-  uint16_t ids[1];
-  nnrp_section_data section;
-  nnrp_tensor_data tensor;
+  rc_tensor_frame tf;
 } frame;
 
 static uint8_t byte_of(uint32_t seed, size_t i) {
@@ -60,73 +42,13 @@ static int frame_init(frame *f, size_t len, uint32_t seed) {
 }
 
 static void frame_submit(frame *f, nnrp_submit *r) {
-  f->tiles[0].ptr = f->tile;
-  f->tiles[0].len = f->len;
-  f->ids[0] = 0;
-  memset(&f->section, 0, sizeof(f->section));
-  f->section.role_id = 1;
-  f->section.dtype_id = NNRP_DTYPE_UINT8;
-  f->section.tiles = f->tiles;
-  memset(&f->tensor, 0, sizeof(f->tensor));
-  f->tensor.tile_index_mode = NNRP_TILE_INDEX_RAW_U16;
-  f->tensor.tile_ids = f->ids;
-  f->tensor.tile_count = 1;
-  f->tensor.sections = &f->section;
-  f->tensor.section_count = 1;
-  memset(r, 0, sizeof(*r));
-  r->meta.src_width = 32;
-  r->meta.src_height = 32;
-  r->meta.tile_width = 32;
-  r->meta.tile_height = 32;
-  r->meta.loss_tolerance_policy = NNRP_LOSS_TOLERANCE_INHERIT;
-  r->body.tensor = &f->tensor;
-  r->user_data = f;
-}
-
-static nnrp_bytes first_tile(const nnrp_data_body *b) {
-  nnrp_bytes none = {NULL, 0};
-  if (b == NULL || !b->has_tensor)
-    return none;
-  nnrp_section_iter si;
-  nnrp_section_view sv;
-  nnrp_section_iter_init(&si, &b->tensor);
-  if (!nnrp_section_iter_next(&si, &sv))
-    return none;
-  nnrp_tile_data_iter ti;
-  nnrp_tile_data_iter_init(&ti, &sv);
-  nnrp_bytes tile;
-  return nnrp_tile_data_iter_next(&ti, &tile, NULL) ? tile : none;
+  rc_tensor_submit(r, &f->tf, &f->tile, f->len, 1, f);
 }
 
 /* The tile of a result matches the frame it answers. */
 static int tile_ok(const nnrp_client_result *r, const frame *f) {
-  nnrp_bytes t = first_tile(r->body);
+  nnrp_bytes t = rc_first_tile(r->body);
   return t.len == f->len && (f->len == 0 || memcmp(t.ptr, f->tile, f->len) == 0);
-}
-
-/* Echo with the tile pointing into the held submit (server callback). */
-static int64_t echo(nnrp_server_session *ss, const nnrp_received_submit *sub) {
-  nnrp_section_data sections[2];
-  nnrp_bytes tiles[4];
-  uint8_t codecs[4];
-  uint16_t ids[4];
-  nnrp_body_storage st;
-  memset(&st, 0, sizeof(st));
-  st.sections = sections;
-  st.sections_cap = 2;
-  st.tiles = tiles;
-  st.tiles_cap = 4;
-  st.codecs = codecs;
-  st.codecs_cap = 4;
-  st.tile_ids = ids;
-  st.tile_ids_cap = 4;
-  nnrp_result r;
-  memset(&r, 0, sizeof(r));
-  if (nnrp_body_data_from_view(NNRP_MSG_FRAME_SUBMIT, &sub->packet->m,
-                               sub->body, &r.body, &st) != 0)
-    return NNRP_ERR_INTERNAL;
-  r.final = 1;
-  return nnrp_server_session_send_result(ss, sub->frame_id, &r);
 }
 
 typedef struct server_state {
@@ -138,13 +60,13 @@ typedef struct server_state {
 static void echo_cb(nnrp_server_session *ss, const nnrp_received_submit *sub,
                     void *user) {
   server_state *st = user;
-  nnrp_bytes t = first_tile(sub->body);
+  nnrp_bytes t = rc_first_tile(sub->body);
   for (size_t i = 0; i < t.len; i++)
     if (t.ptr[i] != byte_of(sub->frame_id, i)) {
       st->bad++;
       break;
     }
-  if (echo(ss, sub) > 0)
+  if (rc_echo(ss, sub) > 0)
     st->answered++;
 }
 
@@ -158,23 +80,20 @@ typedef struct fixture {
 
 static int setup(fixture *f, uint16_t window, uint32_t max_queued) {
   memset(f, 0, sizeof(*f));
-  f->fds_before = open_fds();
+  f->fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f->rt, NULL), 0))
     return 0;
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
   sp.max_concurrent_frames = window;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.on_submit = echo_cb;
   sc.user = &f->st;
   if (!CHECK_EQ_INT(nnrp_serve_tcp(f->rt, &sp, &sc, &f->srv), 0))
     return 0;
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(f->srv);
+  rc_client_config(&cc, nnrp_server_port(f->srv));
   if (max_queued)
     cc.max_queued_results = max_queued;
   return CHECK_EQ_INT(nnrp_dial_client(f->rt, NULL, NULL, &cc, &f->cs), 0);
@@ -184,7 +103,7 @@ static void teardown(fixture *f) {
   nnrp_client_session_del(f->cs);
   nnrp_server_close(f->srv);
   nnrp_runtime_del(f->rt);
-  CHECK_EQ_INT(open_fds(), f->fds_before);
+  CHECK_EQ_INT(rc_open_fds(), f->fds_before);
 }
 
 /* Sizes that cover small packets, packets that span reads, and packets
@@ -326,89 +245,23 @@ out:
 /* ---- a raw peer ------------------------------------------------------------
  */
 
-static int connect_to(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/* Writes up to `limit` bytes of s's output (blocking socket). */
-static int write_output(int fd, nnrp_session *s, size_t limit) {
-  nnrp_iov iov[64];
-  size_t n = nnrp_session_pending_output(s, iov, 64), sent = 0;
-  for (size_t i = 0; i < n && sent < limit; i++) {
-    size_t len = iov[i].len < limit - sent ? iov[i].len : limit - sent;
-    const uint8_t *p = iov[i].base;
-    size_t off = 0;
-    while (off < len) {
-      ssize_t w = write(fd, p + off, len - off);
-      if (w <= 0)
-        return -1;
-      off += (size_t)w;
-    }
-    sent += len;
-  }
-  (void)nnrp_session_output_consumed(s, sent, 0);
-  return (int)sent;
-}
-
-/* Runs the runtime and reads the raw socket into s until an event of type
- * `want` (or about 2 s). The raw side answers nothing by itself. */
-static int raw_wait(nnrp_runtime *rt, int fd, nnrp_session *s,
-                    nnrp_event_type want) {
-  uint8_t buf[4096];
-  for (int i = 0; i < 400; i++) {
-    nnrp_event ev;
-    while (nnrp_session_next_event(s, &ev) == 1)
-      if (ev.type == want)
-        return 1;
-    (void)nnrp_runtime_run_once(rt, 5);
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0)
-      continue;
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0)
-      return 0;
-    size_t off = 0;
-    while (off < (size_t)n) {
-      int64_t c = nnrp_session_recv(s, buf + off, (size_t)n - off, 0);
-      if (c < 0)
-        return 0;
-      off += (size_t)c;
-      while (nnrp_session_next_event(s, &ev) == 1)
-        if (ev.type == want)
-          return 1;
-    }
-  }
-  return 0;
-}
-
 /* A raw client that completed the handshake on f's server; *ss accepted. */
 static int raw_client(fixture *f, uint16_t window, int *fd, nnrp_session **raw,
                       nnrp_server_session **ss) {
   memset(f, 0, sizeof(*f));
-  f->fds_before = open_fds();
+  f->fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f->rt, NULL), 0))
     return 0;
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
   sp.max_concurrent_frames = window;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.keepalive_interval_ms = 40;
   sc.peer_dead_timeout_ms = 300;
   if (!CHECK_EQ_INT(nnrp_serve_tcp(f->rt, &sp, &sc, &f->srv), 0))
     return 0;
-  *fd = connect_to(nnrp_server_port(f->srv));
+  *fd = rc_connect_loopback(nnrp_server_port(f->srv));
   if (!CHECK(*fd >= 0))
     return 0;
   nnrp_session_settings st;
@@ -419,8 +272,8 @@ static int raw_client(fixture *f, uint16_t window, int *fd, nnrp_session **raw,
   nnrp_client_profile_default(&cp);
   if (!CHECK_EQ_INT(nnrp_session_client_new(raw, &cp, &st, NULL), 0) ||
       !CHECK_EQ_INT(nnrp_session_connect(*raw, 0), 0) ||
-      !CHECK(write_output(*fd, *raw, SIZE_MAX) > 0) ||
-      !CHECK(raw_wait(f->rt, *fd, *raw, NNRP_EV_HANDSHAKE)))
+      !CHECK(rc_write_output(*fd, *raw, SIZE_MAX) > 0) ||
+      !CHECK(rc_read_until(f->rt, *fd, *raw, NNRP_EV_HANDSHAKE, NULL)))
     return 0;
   return CHECK_EQ_INT(nnrp_accept_server_session(f->srv, 2000, ss), 0);
 }
@@ -443,7 +296,7 @@ TEST(large_packet_truncated) {
   frame_submit(&fr, &req);
   CHECK_EQ_INT(nnrp_session_submit(raw, &req, NULL, 0), 0);
   uint64_t total = nnrp_session_output_bytes(raw);
-  CHECK(write_output(fd, raw, (size_t)total / 2) > 0);
+  CHECK(rc_write_output(fd, raw, (size_t)total / 2) > 0);
   close(fd);
   fd = -1;
   const nnrp_received_submit *sub = NULL;
@@ -451,10 +304,7 @@ TEST(large_packet_truncated) {
                NNRP_ERR_TRUNCATED);
   CHECK(sub == NULL);
 out:
-  if (fd >= 0)
-    close(fd);
-  nnrp_session_del(raw);
-  nnrp_server_session_del(ss);
+  rc_raw_peer_end(fd, raw, ss);
   teardown(&f);
   free(fr.tile);
 }
@@ -474,20 +324,17 @@ TEST(large_packet_in_two_writes) {
   frame_submit(&fr, &req);
   CHECK_EQ_INT(nnrp_session_submit(raw, &req, NULL, 0), 0);
   uint64_t total = nnrp_session_output_bytes(raw);
-  CHECK(write_output(fd, raw, 300) == 300); /* header + a little */
+  CHECK(rc_write_output(fd, raw, 300) == 300); /* header + a little */
   (void)nnrp_runtime_run(f.rt, 20);
-  CHECK(write_output(fd, raw, (size_t)total) > 0);
+  CHECK(rc_write_output(fd, raw, (size_t)total) > 0);
   const nnrp_received_submit *sub = NULL;
   if (CHECK_EQ_INT(nnrp_server_session_receive_submit(ss, 2000, &sub), 0)) {
-    nnrp_bytes t = first_tile(sub->body);
+    nnrp_bytes t = rc_first_tile(sub->body);
     CHECK(t.len == fr.len && memcmp(t.ptr, fr.tile, fr.len) == 0);
     CHECK_EQ_INT(nnrp_server_session_release_submit(ss, sub->frame_id), 0);
   }
 out:
-  if (fd >= 0)
-    close(fd);
-  nnrp_session_del(raw);
-  nnrp_server_session_del(ss);
+  rc_raw_peer_end(fd, raw, ss);
   teardown(&f);
   free(fr.tile);
 }
@@ -510,10 +357,7 @@ TEST(silent_peer_is_cut) {
   CHECK_EQ_INT(nnrp_server_session_state(ss), NNRP_STATE_CLOSED);
   CHECK(waited >= 250000000u && waited < 2000000000u);
 out:
-  if (fd >= 0)
-    close(fd);
-  nnrp_session_del(raw);
-  nnrp_server_session_del(ss);
+  rc_raw_peer_end(fd, raw, ss);
   teardown(&f);
 }
 
@@ -523,21 +367,18 @@ out:
 TEST(keepalive_keeps_idle_session) {
   fixture f;
   memset(&f, 0, sizeof(f));
-  f.fds_before = open_fds();
+  f.fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f.rt, NULL), 0))
     return;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.on_submit = echo_cb;
   sc.user = &f.st;
   sc.keepalive_interval_ms = 40;
   sc.peer_dead_timeout_ms = 300;
   CHECK_EQ_INT(nnrp_serve_tcp(f.rt, NULL, &sc, &f.srv), 0);
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(f.srv);
+  rc_client_config(&cc, nnrp_server_port(f.srv));
   cc.keepalive_interval_ms = 40;
   cc.peer_dead_timeout_ms = 300;
   if (!CHECK_EQ_INT(nnrp_dial_client(f.rt, NULL, NULL, &cc, &f.cs), 0))

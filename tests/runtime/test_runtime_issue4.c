@@ -10,7 +10,6 @@
  * Every test runs on its own libuv loop (timers play the slow server) and
  * checks that no descriptor is left open.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +19,11 @@
 #include <nnrp/nnrp_runtime.h>
 
 #include "harness.h"
+#include "runtime_check.h"
 
 #define QCAP 1024u
 #define MAXF 8192u
 #define MS 1000000ull
-
-static int open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
 
 static uint64_t now_ms(void) { return nnrp_runtime_now() / MS; }
 
@@ -164,12 +153,10 @@ typedef struct fx_opts {
 static void opts_default(fx_opts *o) {
   memset(o, 0, sizeof(*o));
   nnrp_server_profile_default(&o->sp);
-  nnrp_server_config_default(&o->sc);
+  rc_server_config(&o->sc);
   nnrp_client_profile_default(&o->cp);
-  nnrp_client_config_default(&o->cc);
+  rc_client_config(&o->cc, 0); /* port: fx_start() */
   o->sp.max_concurrent_frames = 0; /* no window unless a test sets one */
-  o->sc.host = "127.0.0.1";
-  o->cc.host = "127.0.0.1";
 }
 
 /* Runtime on an own loop, server, client dialed, session accepted, and one
@@ -177,7 +164,7 @@ static void opts_default(fx_opts *o) {
  * SERVER_HELLO_ACK (a credit GRANT, ...) has been processed. */
 static int fx_start(fx *f, fx_opts *o) {
   memset(f, 0, sizeof(*f));
-  f->fds_before = open_fds();
+  f->fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(uv_loop_init(&f->loop), 0))
     return 0;
   (void)uv_timer_init(&f->loop, &f->tick);
@@ -218,7 +205,7 @@ static void fx_end(fx *f) {
   nnrp_runtime_del(f->rt);
   (void)uv_run(&f->loop, UV_RUN_DEFAULT);
   CHECK_EQ_INT(uv_loop_close(&f->loop), 0);
-  CHECK_EQ_INT(open_fds(), f->fds_before);
+  CHECK_EQ_INT(rc_open_fds(), f->fds_before);
 }
 
 /* Lets the server act on everything the client sent so far (and back). */
@@ -229,34 +216,14 @@ static void sync_rt(fx *f) {
 /* ---- frames -------------------------------------------------------------- */
 
 static uint8_t tile_bytes[2][64];
-static nnrp_bytes tiles[2];
-static uint16_t tile_ids[2] = {0, 1};
-static nnrp_section_data section;
-static nnrp_tensor_data tensor;
+static rc_tensor_frame frame_tf;
 
+/* Two 64-byte tiles, of 'a' and of 'b'. */
 static void make_frame(nnrp_submit *r) {
-  for (size_t t = 0; t < 2; t++) {
+  for (size_t t = 0; t < 2; t++)
     memset(tile_bytes[t], (int)('a' + t), sizeof(tile_bytes[t]));
-    tiles[t].ptr = tile_bytes[t];
-    tiles[t].len = sizeof(tile_bytes[t]);
-  }
-  memset(&section, 0, sizeof(section));
-  section.role_id = 1;
-  section.dtype_id = NNRP_DTYPE_UINT8;
-  section.tiles = tiles;
-  memset(&tensor, 0, sizeof(tensor));
-  tensor.tile_index_mode = NNRP_TILE_INDEX_RAW_U16;
-  tensor.tile_ids = tile_ids;
-  tensor.tile_count = 2;
-  tensor.sections = &section;
-  tensor.section_count = 1;
-  memset(r, 0, sizeof(*r));
-  r->meta.src_width = 64;
-  r->meta.src_height = 32;
-  r->meta.tile_width = 32;
-  r->meta.tile_height = 32;
-  r->meta.loss_tolerance_policy = NNRP_LOSS_TOLERANCE_INHERIT;
-  r->body.tensor = &tensor;
+  uint8_t *tiles[2] = {tile_bytes[0], tile_bytes[1]};
+  rc_tensor_submit(r, &frame_tf, tiles, sizeof(tile_bytes[0]), 2, NULL);
 }
 
 /* Takes every queued record (waiting up to wait_ms for the first) and files
@@ -381,12 +348,7 @@ static void make_ref_submit(nnrp_submit *r, uint32_t ns, uint32_t slots,
     inline_sect.tiles = inline_tiles;
     rtensor.sections = &inline_sect;
   }
-  memset(r, 0, sizeof(*r));
-  r->meta.src_width = 64;
-  r->meta.src_height = 32;
-  r->meta.tile_width = 32;
-  r->meta.tile_height = 32;
-  r->meta.loss_tolerance_policy = NNRP_LOSS_TOLERANCE_INHERIT;
+  rc_submit_meta(r, 2);
   r->meta.submit_mode =
       slots == 0x7 ? NNRP_SUBMIT_MODE_REFERENCE : NNRP_SUBMIT_MODE_MIXED;
   r->body.tensor = &rtensor;
@@ -1178,20 +1140,17 @@ static void cb_connected(nnrp_client_session *cs, int status, void *user) {
 }
 
 TEST(waiting_calls_refused_in_callbacks) {
-  int fds = open_fds();
+  int fds = rc_open_fds();
   nnrp_runtime *rt = NULL;
   nnrp_server *srv = NULL;
   CHECK_EQ_INT(nnrp_runtime_new(&rt, NULL), 0);
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   CHECK_EQ_INT(nnrp_serve_tcp(rt, NULL, &sc, &srv), 0);
   cb_ctx c;
   memset(&c, 0, sizeof(c));
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(srv);
+  rc_client_config(&cc, nnrp_server_port(srv));
   cc.on_connected = cb_connected;
   cc.user = &c;
   nnrp_client_session *cs = NULL;
@@ -1214,7 +1173,7 @@ TEST(waiting_calls_refused_in_callbacks) {
   nnrp_client_session_del(cs);
   nnrp_server_close(srv);
   nnrp_runtime_del(rt);
-  CHECK_EQ_INT(open_fds(), fds);
+  CHECK_EQ_INT(rc_open_fds(), fds);
 }
 
 int main(void) {

@@ -11,7 +11,6 @@
  * is left open.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <nnrp/nnrp_runtime.h>
 
 #include "harness.h"
+#include "runtime_check.h"
 
 #define TILE_BYTES 256u
 #define NFRAMES 100u
@@ -32,99 +32,24 @@
 /* ---- helpers --------------------------------------------------------------
  */
 
-static int open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
 /* A frame: two 256-byte tiles whose bytes encode the frame number. */
 typedef struct frame_buf {
   uint8_t tile[2][TILE_BYTES];
-  nnrp_bytes tiles[2];
-  uint16_t ids[2];
-  nnrp_section_data section;
-  nnrp_tensor_data tensor;
+  rc_tensor_frame tf;
 } frame_buf;
 
 static void make_submit(nnrp_submit *r, frame_buf *fb, uint32_t seed) {
-  for (size_t t = 0; t < 2; t++) {
+  for (size_t t = 0; t < 2; t++)
     for (size_t i = 0; i < TILE_BYTES; i++)
       fb->tile[t][i] = (uint8_t)(seed * 7u + t * 13u + i);
-    fb->tiles[t].ptr = fb->tile[t];
-    fb->tiles[t].len = TILE_BYTES;
-    fb->ids[t] = (uint16_t)t;
-  }
-  memset(&fb->section, 0, sizeof(fb->section));
-  fb->section.role_id = 1;
-  fb->section.dtype_id = NNRP_DTYPE_UINT8;
-  fb->section.tiles = fb->tiles;
-  memset(&fb->tensor, 0, sizeof(fb->tensor));
-  fb->tensor.tile_index_mode = NNRP_TILE_INDEX_RAW_U16;
-  fb->tensor.tile_ids = fb->ids;
-  fb->tensor.tile_count = 2;
-  fb->tensor.sections = &fb->section;
-  fb->tensor.section_count = 1;
-  memset(r, 0, sizeof(*r));
-  r->meta.src_width = 64;
-  r->meta.src_height = 32;
-  r->meta.tile_width = 32;
-  r->meta.tile_height = 32;
-  r->meta.loss_tolerance_policy = NNRP_LOSS_TOLERANCE_INHERIT;
-  r->body.tensor = &fb->tensor;
-  r->user_data = fb;
-}
-
-/* The first tile's bytes of a decoded tensor body, or an empty view. */
-static nnrp_bytes first_tile(const nnrp_data_body *b) {
-  nnrp_bytes none = {NULL, 0};
-  if (b == NULL || !b->has_tensor)
-    return none;
-  nnrp_section_iter si;
-  nnrp_section_view sv;
-  nnrp_section_iter_init(&si, &b->tensor);
-  if (!nnrp_section_iter_next(&si, &sv))
-    return none;
-  nnrp_tile_data_iter ti;
-  nnrp_tile_data_iter_init(&ti, &sv);
-  nnrp_bytes tile;
-  return nnrp_tile_data_iter_next(&ti, &tile, NULL) ? tile : none;
-}
-
-/* Echo: a final RESULT_PUSH whose tiles point into the held submit copy. */
-static int64_t echo(nnrp_server_session *ss, const nnrp_received_submit *sub) {
-  nnrp_section_data sections[2];
-  nnrp_bytes tiles[8];
-  uint8_t codecs[8];
-  uint16_t ids[8];
-  nnrp_body_storage st;
-  memset(&st, 0, sizeof(st));
-  st.sections = sections;
-  st.sections_cap = 2;
-  st.tiles = tiles;
-  st.tiles_cap = 8;
-  st.codecs = codecs;
-  st.codecs_cap = 8;
-  st.tile_ids = ids;
-  st.tile_ids_cap = 8;
-  nnrp_result r;
-  memset(&r, 0, sizeof(r));
-  if (nnrp_body_data_from_view(NNRP_MSG_FRAME_SUBMIT, &sub->packet->m,
-                               sub->body, &r.body, &st) != 0)
-    return NNRP_ERR_INTERNAL;
-  r.final = 1;
-  return nnrp_server_session_send_result(ss, sub->frame_id, &r);
+  uint8_t *tiles[2] = {fb->tile[0], fb->tile[1]};
+  rc_tensor_submit(r, &fb->tf, tiles, TILE_BYTES, 2, fb);
 }
 
 static void echo_cb(nnrp_server_session *ss, const nnrp_received_submit *sub,
                     void *user) {
   int *answered = user;
-  if (echo(ss, sub) > 0)
+  if (rc_echo(ss, sub) > 0)
     (*answered)++;
 }
 
@@ -145,7 +70,7 @@ static int auth_ok(const uint8_t *auth, size_t len, void *user) {
 static int setup(fixture *f, int callback, uint16_t max_conc,
                  const nnrp_session_settings *srv_settings) {
   memset(f, 0, sizeof(*f));
-  f->fds_before = open_fds();
+  f->fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f->rt, NULL), 0))
     return 0;
   nnrp_server_profile sp;
@@ -155,8 +80,7 @@ static int setup(fixture *f, int callback, uint16_t max_conc,
   sp.model_name.len = 10;
   sp.auth_validator = auth_ok;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.settings = srv_settings;
   if (callback) {
     sc.on_submit = echo_cb;
@@ -175,9 +99,7 @@ static int dial(fixture *f, const char *auth, nnrp_client_session **out,
   cp.auth_block.ptr = (const uint8_t *)auth;
   cp.auth_block.len = strlen(auth);
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(f->srv);
+  rc_client_config(&cc, nnrp_server_port(f->srv));
   if (max_queued)
     cc.max_queued_results = max_queued;
   return nnrp_dial_client(f->rt, &cp, NULL, &cc, out);
@@ -187,7 +109,7 @@ static void teardown(fixture *f) {
   nnrp_client_session_del(f->cs);
   nnrp_server_close(f->srv);
   nnrp_runtime_del(f->rt);
-  CHECK_EQ_INT(open_fds(), f->fds_before);
+  CHECK_EQ_INT(rc_open_fds(), f->fds_before);
 }
 
 /* ---- tests ----------------------------------------------------------------
@@ -229,7 +151,7 @@ TEST(handshake_and_pipelined_echo) {
       break;
     CHECK_EQ_INT(r->frame_id, got + 1);
     CHECK(r->user_data == &bufs[got]);
-    nnrp_bytes t = first_tile(r->body);
+    nnrp_bytes t = rc_first_tile(r->body);
     CHECK(t.len == TILE_BYTES &&
           memcmp(t.ptr, bufs[got].tile[0], TILE_BYTES) == 0);
     got++;
@@ -254,7 +176,7 @@ TEST(handshake_and_pipelined_echo) {
     CHECK_EQ_INT(r->kind, NNRP_RESULT_PUSH);
     CHECK_EQ_INT(r->frame_id, NFRAMES + 1);
     CHECK(r->final == 1 && r->user_data == &one && r->meta != NULL);
-    nnrp_bytes t = first_tile(r->body);
+    nnrp_bytes t = rc_first_tile(r->body);
     CHECK_EQ_INT(t.len, TILE_BYTES);
     if (t.len == TILE_BYTES)
       CHECK_EQ_MEM(t.ptr, one.tile[0], TILE_BYTES);
@@ -314,9 +236,9 @@ TEST(blocking_submit_timeout_and_routing) {
     goto out;
   CHECK_EQ_INT(sub->frame_id, id0);
   CHECK(sub->session == ss && sub->meta->tile_count == 2);
-  nnrp_bytes t = first_tile(sub->body);
+  nnrp_bytes t = rc_first_tile(sub->body);
   CHECK(t.len == TILE_BYTES && memcmp(t.ptr, b[0].tile[0], TILE_BYTES) == 0);
-  CHECK(echo(ss, sub) > 0);
+  CHECK(rc_echo(ss, sub) > 0);
   if (CHECK_EQ_INT(nnrp_client_session_receive_result(f.cs, id0, 2000, &r),
                    0)) {
     CHECK(r->kind == NNRP_RESULT_PUSH && r->frame_id == id0);
@@ -335,8 +257,8 @@ TEST(blocking_submit_timeout_and_routing) {
   for (int i = 0; i < 3; i++)
     if ((subs[i] = next_submit(ss)) == NULL)
       goto out;
-  CHECK(echo(ss, subs[2]) > 0);
-  CHECK(echo(ss, subs[0]) > 0);
+  CHECK(rc_echo(ss, subs[2]) > 0);
+  CHECK(rc_echo(ss, subs[0]) > 0);
   /* A drop for B: delivered as a DROP record. */
   CHECK_EQ_INT(nnrp_server_session_send_result_drop(ss, subs[1]->frame_id, 0),
                40);
@@ -398,10 +320,10 @@ TEST(discard_frame) {
       break;
     CHECK_EQ_INT(sub->frame_id, d_id);
     /* Already ended by the cancel (drop sent by the library): no-op. */
-    int64_t rc = echo(ss, sub);
+    int64_t rc = rc_echo(ss, sub);
     CHECK(rc == 0 || rc > 0);
   }
-  CHECK(echo(ss, sub) > 0);
+  CHECK(rc_echo(ss, sub) > 0);
   if (CHECK_EQ_INT(nnrp_client_session_receive_result(f.cs, 0, 2000, &r), 0)) {
     CHECK_EQ_INT(r->frame_id, e_id);
     nnrp_client_result_free(r);
@@ -416,7 +338,7 @@ TEST(discard_frame) {
   sub = next_submit(ss);
   if (sub == NULL)
     goto out;
-  CHECK(echo(ss, sub) > 0);
+  CHECK(rc_echo(ss, sub) > 0);
   for (int i = 0; i < 400 && nnrp_client_session_queued_results(f.cs) == 0; i++)
     (void)nnrp_runtime_run_once(f.rt, 5);
   CHECK_EQ_INT(nnrp_client_session_queued_results(f.cs), 1);
@@ -501,7 +423,7 @@ TEST(close_with_frames_in_flight) {
     if (sub == NULL)
       goto out;
     if (i < 2)
-      CHECK(echo(ss, sub) > 0);
+      CHECK(rc_echo(ss, sub) > 0);
   }
   CHECK_EQ_INT(nnrp_client_session_close(f.cs, 3000), 0);
   CHECK_EQ_INT(nnrp_client_session_state(f.cs), NNRP_STATE_CLOSED);
@@ -544,7 +466,7 @@ TEST(close_timeout_forces) {
   const nnrp_received_submit *sub = next_submit(ss);
   if (sub == NULL)
     goto out;
-  CHECK(echo(ss, sub) > 0);
+  CHECK(rc_echo(ss, sub) > 0);
   CHECK_EQ_INT(nnrp_client_session_close(f.cs, 100), NNRP_ERR_TIMEOUT);
   outcome o;
   collect(f.cs, &o);
@@ -583,9 +505,7 @@ TEST(auth_rejected) {
   /* Unreachable port: connection refused. */
   nnrp_client_session *none = NULL;
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = 1;
+  rc_client_config(&cc, 1);
   int os_err = 0;
   CHECK_EQ_INT(nnrp_dial_client(f.rt, NULL, NULL, &cc, &none),
                NNRP_ERR_CONNECTION_LOST);
@@ -605,56 +525,6 @@ out:
 
 /* ---- peers that close mid-packet ----------------------------------------- */
 
-static int write_output(int fd, nnrp_session *s, size_t limit) {
-  nnrp_iov iov[64];
-  size_t n = nnrp_session_pending_output(s, iov, 64);
-  size_t sent = 0;
-  for (size_t i = 0; i < n && sent < limit; i++) {
-    size_t len = iov[i].len;
-    if (len > limit - sent)
-      len = limit - sent;
-    if (write(fd, iov[i].base, len) != (ssize_t)len)
-      return -1;
-    sent += len;
-  }
-  (void)nnrp_session_output_consumed(s, sent, 0);
-  return (int)sent;
-}
-
-/* Reads into s until cond or 2 s (pulling events as they come). */
-static int read_until(int fd, nnrp_session *s, nnrp_event_type want,
-                      nnrp_event *got) {
-  uint8_t buf[4096];
-  for (int i = 0; i < 200; i++) {
-    nnrp_event ev;
-    while (nnrp_session_next_event(s, &ev) == 1) {
-      if (ev.type == want) {
-        *got = ev;
-        return 1;
-      }
-    }
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 10) <= 0)
-      continue;
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0)
-      return 0;
-    size_t off = 0;
-    while (off < (size_t)n) {
-      int64_t c = nnrp_session_recv(s, buf + off, (size_t)n - off, 0);
-      if (c < 0)
-        return 0;
-      off += (size_t)c;
-      while (nnrp_session_next_event(s, &ev) == 1)
-        if (ev.type == want) {
-          *got = ev;
-          return 1; /* rest of the chunk is not needed by these tests */
-        }
-    }
-  }
-  return 0;
-}
-
 /* A raw client completes the handshake, then sends half a FRAME_SUBMIT and
  * closes: the server session ends with NNRP_ERR_TRUNCATED. */
 TEST(client_closes_mid_packet) {
@@ -664,13 +534,8 @@ TEST(client_closes_mid_packet) {
   int fd = -1;
   if (!setup(&f, 0, 8, NULL))
     goto out;
-  fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(nnrp_server_port(f.srv));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (!CHECK_EQ_INT(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0))
+  fd = rc_connect_loopback(nnrp_server_port(f.srv));
+  if (!CHECK(fd >= 0))
     goto out;
   nnrp_client_profile cp;
   nnrp_client_profile_default(&cp);
@@ -678,19 +543,19 @@ TEST(client_closes_mid_packet) {
   cp.auth_block.len = 6;
   CHECK_EQ_INT(nnrp_session_client_new(&raw, &cp, NULL, NULL), 0);
   CHECK_EQ_INT(nnrp_session_connect(raw, 0), 0);
-  CHECK(write_output(fd, raw, SIZE_MAX) > 0);
+  CHECK(rc_write_output(fd, raw, SIZE_MAX) > 0);
   ss = accept_one(&f);
   if (ss == NULL)
     goto out;
   nnrp_event ev;
-  if (!CHECK(read_until(fd, raw, NNRP_EV_HANDSHAKE, &ev)))
+  if (!CHECK(rc_read_until(NULL, fd, raw, NNRP_EV_HANDSHAKE, &ev)))
     goto out;
   frame_buf b;
   nnrp_submit req;
   make_submit(&req, &b, 1);
   CHECK_EQ_INT(nnrp_session_submit(raw, &req, NULL, 0), 0);
   uint64_t total = nnrp_session_output_bytes(raw);
-  CHECK(write_output(fd, raw, (size_t)total / 2) > 0);
+  CHECK(rc_write_output(fd, raw, (size_t)total / 2) > 0);
   close(fd);
   fd = -1;
   const nnrp_received_submit *sub = NULL;
@@ -701,10 +566,7 @@ TEST(client_closes_mid_packet) {
   CHECK_EQ_INT(nnrp_server_session_last_error(ss, &rec, NULL),
                NNRP_ERR_TRUNCATED);
 out:
-  if (fd >= 0)
-    close(fd);
-  nnrp_session_del(raw);
-  nnrp_server_session_del(ss);
+  rc_raw_peer_end(fd, raw, ss);
   teardown(&f);
 }
 
@@ -713,21 +575,15 @@ out:
 TEST(idle_connection_times_out) {
   fixture f;
   memset(&f, 0, sizeof(f));
-  f.fds_before = open_fds();
+  f.fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f.rt, NULL), 0))
     return;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.handshake_timeout_ms = 100;
   CHECK_EQ_INT(nnrp_serve_tcp(f.rt, NULL, &sc, &f.srv), 0);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(nnrp_server_port(f.srv));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK_EQ_INT(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  int fd = rc_connect_loopback(nnrp_server_port(f.srv));
+  CHECK(fd >= 0);
   for (int i = 0; i < 20 && nnrp_server_session_count(f.srv) == 0; i++)
     (void)nnrp_runtime_run_once(f.rt, 5);
   CHECK_EQ_INT(nnrp_server_session_count(f.srv), 1);
@@ -756,9 +612,9 @@ static void raw_server(int lfd) {
   if (fd < 0 || nnrp_session_server_new(&s, &sp, NULL, NULL) != 0)
     _exit(2);
   nnrp_event ev;
-  if (!read_until(fd, s, NNRP_EV_HANDSHAKE, &ev) ||
-      write_output(fd, s, SIZE_MAX) <= 0 ||
-      !read_until(fd, s, NNRP_EV_SUBMIT, &ev))
+  if (!rc_read_until(NULL, fd, s, NNRP_EV_HANDSHAKE, &ev) ||
+      rc_write_output(fd, s, SIZE_MAX) <= 0 ||
+      !rc_read_until(NULL, fd, s, NNRP_EV_SUBMIT, &ev))
     _exit(3);
   uint32_t id = ev.frame_id;
   frame_buf b;
@@ -771,13 +627,13 @@ static void raw_server(int lfd) {
   if (nnrp_session_send_result(s, id, &r, 0) <= 0)
     _exit(4);
   uint64_t total = nnrp_session_output_bytes(s);
-  (void)write_output(fd, s, (size_t)total / 2);
+  (void)rc_write_output(fd, s, (size_t)total / 2);
   close(fd);
   _exit(0);
 }
 
 TEST(server_closes_mid_packet) {
-  int fds_before = open_fds();
+  int fds_before = rc_open_fds();
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof(sa));
@@ -798,9 +654,7 @@ TEST(server_closes_mid_packet) {
   nnrp_client_session *cs = NULL;
   CHECK_EQ_INT(nnrp_runtime_new(&rt, NULL), 0);
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = ntohs(sa.sin_port);
+  rc_client_config(&cc, ntohs(sa.sin_port));
   if (CHECK_EQ_INT(nnrp_dial_client(rt, NULL, NULL, &cc, &cs), 0)) {
     frame_buf b;
     nnrp_submit req;
@@ -822,7 +676,7 @@ TEST(server_closes_mid_packet) {
   int status = -1;
   CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  CHECK_EQ_INT(open_fds(), fds_before);
+  CHECK_EQ_INT(rc_open_fds(), fds_before);
 }
 
 /* ---- large frames: async writes, both backpressure paths ------------------
@@ -832,38 +686,14 @@ TEST(server_closes_mid_packet) {
 
 typedef struct big_frame {
   uint8_t *tile[2];
-  nnrp_bytes tiles[2];
-  uint16_t ids[2];
-  nnrp_section_data section;
-  nnrp_tensor_data tensor;
+  rc_tensor_frame tf;
 } big_frame;
 
 static void make_big(nnrp_submit *r, big_frame *fb, uint32_t seed) {
-  for (size_t t = 0; t < 2; t++) {
+  for (size_t t = 0; t < 2; t++)
     for (size_t i = 0; i < BIG; i++)
       fb->tile[t][i] = (uint8_t)(seed + t + i / 4096u);
-    fb->tiles[t].ptr = fb->tile[t];
-    fb->tiles[t].len = BIG;
-    fb->ids[t] = (uint16_t)t;
-  }
-  memset(&fb->section, 0, sizeof(fb->section));
-  fb->section.role_id = 1;
-  fb->section.dtype_id = NNRP_DTYPE_UINT8;
-  fb->section.tiles = fb->tiles;
-  memset(&fb->tensor, 0, sizeof(fb->tensor));
-  fb->tensor.tile_index_mode = NNRP_TILE_INDEX_RAW_U16;
-  fb->tensor.tile_ids = fb->ids;
-  fb->tensor.tile_count = 2;
-  fb->tensor.sections = &fb->section;
-  fb->tensor.section_count = 1;
-  memset(r, 0, sizeof(*r));
-  r->meta.src_width = 64;
-  r->meta.src_height = 32;
-  r->meta.tile_width = 32;
-  r->meta.tile_height = 32;
-  r->meta.loss_tolerance_policy = NNRP_LOSS_TOLERANCE_INHERIT;
-  r->body.tensor = &fb->tensor;
-  r->user_data = fb;
+  rc_tensor_submit(r, &fb->tf, fb->tile, BIG, 2, fb);
 }
 
 /* 16 frames of 1 MiB, 8 in flight, a 1 MiB result bound on the client and a
@@ -872,23 +702,20 @@ static void make_big(nnrp_submit *r, big_frame *fb, uint32_t seed) {
 TEST(large_frames_backpressure) {
   fixture f;
   memset(&f, 0, sizeof(f));
-  f.fds_before = open_fds();
+  f.fds_before = rc_open_fds();
   if (!CHECK_EQ_INT(nnrp_runtime_new(&f.rt, NULL), 0))
     return;
   nnrp_server_profile sp;
   nnrp_server_profile_default(&sp);
   sp.max_concurrent_frames = 8;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.on_submit = echo_cb;
   sc.user = &f.answered;
   sc.max_held_bytes = 2u << 20;
   CHECK_EQ_INT(nnrp_serve_tcp(f.rt, &sp, &sc, &f.srv), 0);
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(f.srv);
+  rc_client_config(&cc, nnrp_server_port(f.srv));
   cc.max_result_bytes = 1u << 20;
   static big_frame b[16];
   for (size_t i = 0; i < 16; i++)
@@ -910,7 +737,7 @@ TEST(large_frames_backpressure) {
       break;
     CHECK(r->kind == NNRP_RESULT_PUSH && r->frame_id == got + 1);
     CHECK(nnrp_client_session_queued_results(f.cs) <= 2);
-    nnrp_bytes t = first_tile(r->body);
+    nnrp_bytes t = rc_first_tile(r->body);
     CHECK(t.len == BIG && memcmp(t.ptr, b[got].tile[0], BIG) == 0);
     got++;
     nnrp_client_result_free(r);
@@ -955,7 +782,7 @@ TEST(server_wide_receive) {
       known |= seen[k] == sub->session;
     if (!known && nseen < 4)
       seen[nseen++] = sub->session;
-    CHECK(echo(sub->session, sub) > 0);
+    CHECK(rc_echo(sub->session, sub) > 0);
   }
   CHECK_EQ_INT(nseen, 4);
   for (int c = 0; c < 4; c++) {
@@ -964,7 +791,7 @@ TEST(server_wide_receive) {
       if (!CHECK_EQ_INT(
               nnrp_client_session_receive_result(cs[c], i + 1, 2000, &r), 0))
         break;
-      nnrp_bytes t = first_tile(r->body);
+      nnrp_bytes t = rc_first_tile(r->body);
       CHECK(t.len == TILE_BYTES &&
             memcmp(t.ptr, b[c][i].tile[0], TILE_BYTES) == 0);
       nnrp_client_result_free(r);
@@ -1046,7 +873,7 @@ static void ev_event(nnrp_client_session *cs, const nnrp_event *ev,
 }
 
 TEST(event_driven_on_app_loop) {
-  int fds_before = open_fds();
+  int fds_before = rc_open_fds();
   uv_loop_t loop;
   if (!CHECK_EQ_INT(uv_loop_init(&loop), 0))
     return;
@@ -1064,15 +891,12 @@ TEST(event_driven_on_app_loop) {
   nnrp_server_profile_default(&sp);
   sp.max_concurrent_frames = 4;
   nnrp_server_config sc;
-  nnrp_server_config_default(&sc);
-  sc.host = "127.0.0.1";
+  rc_server_config(&sc);
   sc.on_submit = echo_cb;
   sc.user = &answered;
   CHECK_EQ_INT(nnrp_serve_tcp(rt, &sp, &sc, &srv), 0);
   nnrp_client_config cc;
-  nnrp_client_config_default(&cc);
-  cc.host = "127.0.0.1";
-  cc.port = nnrp_server_port(srv);
+  rc_client_config(&cc, nnrp_server_port(srv));
   cc.on_connected = ev_connected;
   cc.on_result = ev_result;
   cc.on_sent = ev_sent;
@@ -1095,7 +919,7 @@ TEST(event_driven_on_app_loop) {
   nnrp_runtime_del(rt);
   CHECK_EQ_INT(uv_run(&loop, UV_RUN_DEFAULT), 0);
   CHECK_EQ_INT(uv_loop_close(&loop), 0);
-  CHECK_EQ_INT(open_fds(), fds_before);
+  CHECK_EQ_INT(rc_open_fds(), fds_before);
 }
 
 int main(void) {
